@@ -1,0 +1,46 @@
+"""The hashes that bind stored rows to the ledger.
+
+- ``content_hash``: SHA-256 of the content's UTF-8 bytes (hex). Kept after redaction.
+- ``attrs_hash``: SHA-256 of the canonical JSON of the fact's other caller-supplied
+  fields (tags, source, meta), so tampering with them is detectable too.
+- ``entry_hash``: SHA-256(prev_hash ‖ canonical entry); the first entry chains from 32
+  zero bytes (``GENESIS_HASH``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from cortex.core.canonical import canonical_json
+
+GENESIS_HASH = bytes(32)
+
+
+def content_hash(content: str) -> str:
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def attrs_hash(tags: Sequence[str], source: str | None, meta: dict[str, Any]) -> str:
+    body = {"tags": list(tags), "source": source, "meta": meta}
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def canonical_entry(
+    seq: int, tenant: str, action: str, payload: dict[str, Any], recorded_at: int
+) -> bytes:
+    """The bytes a ledger entry is hashed as (and, later, its Merkle leaf)."""
+    return canonical_json(
+        {
+            "seq": seq,
+            "tenant": tenant,
+            "action": action,
+            "payload": payload,
+            "recorded_at": recorded_at,
+        }
+    )
+
+
+def entry_hash(prev_hash: bytes, entry: bytes) -> bytes:
+    return hashlib.sha256(prev_hash + entry).digest()

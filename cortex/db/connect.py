@@ -1,0 +1,92 @@
+"""Opening SQLite connections: sqlean (it can load extensions) with sqlite-vec loaded.
+
+There are two kinds. ``open_writer`` gives the only read-write connection and is called
+by the writer actor alone (a test checks the imports). ``open_reader`` gives read-only
+connections (``mode=ro`` plus ``PRAGMA query_only``). Both are ``aiosqlite`` connections,
+so each has its own thread; ``run_sync`` runs a whole synchronous function on that thread
+in one hop, which is how a batch or a multi-statement query avoids one await per
+statement (SPEC §9: 2 % vs 80 % of the raw ceiling).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import aiosqlite
+import sqlean
+import sqlite_vec
+
+from cortex.config import Settings
+
+T = TypeVar("T")
+
+
+def _load_extensions(conn: sqlite3.Connection) -> None:
+    conn.enable_load_extension(True)
+    try:
+        sqlite_vec.load(conn)
+    finally:
+        conn.enable_load_extension(False)
+
+
+def _common_pragmas(conn: sqlite3.Connection, settings: Settings) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {int(settings.busy_timeout_ms)}")
+    conn.execute(f"PRAGMA mmap_size = {int(settings.mmap_size)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA temp_store = MEMORY")
+
+
+def connect_writer_sync(settings: Settings) -> sqlite3.Connection:
+    """A read-write connection in autocommit mode (transactions are explicit)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    conn = cast(
+        sqlite3.Connection,
+        sqlean.connect(str(settings.db_path), isolation_level=None, check_same_thread=False),
+    )
+    _load_extensions(conn)
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise sqlite3.OperationalError(f"could not enable WAL (journal_mode={mode})")
+    synchronous = "FULL" if settings.durability == "full" else "NORMAL"
+    conn.execute(f"PRAGMA synchronous = {synchronous}")
+    _common_pragmas(conn, settings)
+    return conn
+
+
+def connect_reader_sync(settings: Settings) -> sqlite3.Connection:
+    """A read-only connection: the file is opened ``mode=ro`` and ``query_only`` is on."""
+    uri = Path(settings.db_path).resolve().as_uri() + "?mode=ro"
+    conn = cast(
+        sqlite3.Connection,
+        sqlean.connect(uri, uri=True, isolation_level=None, check_same_thread=False),
+    )
+    _load_extensions(conn)
+    _common_pragmas(conn, settings)
+    conn.execute("PRAGMA query_only = 1")
+    return conn
+
+
+async def open_writer(settings: Settings) -> aiosqlite.Connection:
+    conn = aiosqlite.Connection(lambda: connect_writer_sync(settings), iter_chunk_size=64)
+    return await conn
+
+
+async def open_reader(settings: Settings) -> aiosqlite.Connection:
+    conn = aiosqlite.Connection(lambda: connect_reader_sync(settings), iter_chunk_size=64)
+    return await conn
+
+
+async def run_sync(
+    conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any
+) -> T:
+    """Run ``fn(raw_connection, *args)`` on ``conn``'s own thread, in one hop.
+
+    aiosqlite has no public call for this; ``_execute`` is the primitive its own
+    ``execute`` uses (present since 0.17), and the integration tests exercise it on
+    every read and write.
+    """
+    raw = conn._conn  # noqa: SLF001 - see docstring
+    return cast(T, await conn._execute(fn, raw, *args))  # noqa: SLF001

@@ -1,0 +1,160 @@
+"""Read queries. Synchronous; they run on a reader's read-only connection, one hop each.
+
+Multi-statement reads run inside one read transaction so they see one snapshot.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from cortex.core.ranking import RANK_SQL
+from cortex.db.rows import FACT_COLUMNS, fact_from_row
+from cortex.errors import FactNotFound, InvalidInput
+from cortex.model import Fact
+
+
+@dataclass(frozen=True, slots=True)
+class RecallFilter:
+    """What a recall asks for. ``at`` is valid time, ``as_of`` transaction time (µs).
+
+    Both default to the query's reference time: now, or ``as_of`` when given.
+    """
+
+    tenant: str
+    project: str | None
+    kind: str | None
+    tags: tuple[str, ...]
+    at: int | None
+    as_of: int | None
+    limit: int
+    offset: int
+    cursor: str | None
+
+    def fingerprint(self) -> str:
+        """Identifies the query a cursor belongs to (everything but the paging)."""
+        key = [self.tenant, self.project, self.kind, list(self.tags), self.at, self.as_of]
+        return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
+
+
+class FactPage(list[Fact]):
+    """A page of facts, best first; ``next_cursor`` fetches the next page (or ``None``)."""
+
+    next_cursor: str | None = None
+
+
+def get_fact(conn: sqlite3.Connection, tenant: str, fact_id: str) -> Fact:
+    row = conn.execute(
+        f"SELECT {FACT_COLUMNS} FROM facts WHERE id = ? AND tenant = ?", (fact_id, tenant)
+    ).fetchone()
+    if row is None:
+        raise FactNotFound(fact_id)
+    return fact_from_row(row)
+
+
+def history(
+    conn: sqlite3.Connection, tenant: str, fact_id: str, as_of: int | None
+) -> list[Fact]:
+    """Every version of the fact ``fact_id`` belongs to, oldest first.
+
+    With ``as_of``, only the versions Cortex had recorded by then.
+    """
+    conn.execute("BEGIN")
+    try:
+        row = conn.execute(
+            "SELECT lineage FROM facts WHERE id = ? AND tenant = ?", (fact_id, tenant)
+        ).fetchone()
+        if row is None:
+            raise FactNotFound(fact_id)
+        sql = f"SELECT {FACT_COLUMNS} FROM facts WHERE lineage = ? AND tenant = ?"
+        params: list[Any] = [row[0], tenant]
+        if as_of is not None:
+            sql += " AND recorded_at <= ?"
+            params.append(as_of)
+        rows = conn.execute(sql + " ORDER BY recorded_seq", params).fetchall()
+    finally:
+        conn.execute("COMMIT")
+    return [fact_from_row(r) for r in rows]
+
+
+def recall(conn: sqlite3.Connection, query: RecallFilter, now: int) -> FactPage:
+    """Facts visible under the filter, ranked by consensus and recency.
+
+    Visibility: without ``as_of``, the live versions (not superseded, deprecated or
+    redacted); with ``as_of=T``, the versions that were live at transaction time T.
+    Either way the fact must hold at valid time ``at``.
+    """
+    reference = now if query.as_of is None else query.as_of
+    after = ""
+    params: dict[str, Any] = {}
+    if query.cursor is not None:
+        reference, score, seq = _decode_cursor(query.cursor, query.fingerprint())
+        params.update(after_score=score, after_seq=seq)
+        after = (
+            "WHERE rank_score < :after_score"
+            " OR (rank_score = :after_score AND recorded_seq < :after_seq)"
+        )
+    at = reference if query.at is None else query.at
+    params.update(tenant=query.tenant, at=at, reference=reference)
+    where = ["tenant = :tenant", "valid_from <= :at", "(valid_until IS NULL OR valid_until > :at)"]
+    if query.as_of is None:
+        where.append("superseded_seq IS NULL AND deprecated_seq IS NULL AND redacted = 0")
+    else:
+        params["as_of"] = query.as_of
+        where.append(
+            "recorded_at <= :as_of AND (superseded_at IS NULL OR superseded_at > :as_of)"
+            " AND (deprecated_at IS NULL OR deprecated_at > :as_of) AND redacted = 0"
+        )
+    if query.project is not None:
+        where.append("project = :project")
+        params["project"] = query.project
+    if query.kind is not None:
+        where.append("kind = :kind")
+        params["kind"] = query.kind
+    for index, tag in enumerate(query.tags):
+        where.append(f"EXISTS (SELECT 1 FROM json_each(facts.tags) WHERE value = :tag{index})")
+        params[f"tag{index}"] = tag
+    params.update(limit=query.limit + 1, offset=query.offset)
+    sql = (
+        f"SELECT * FROM (SELECT {FACT_COLUMNS}, {RANK_SQL} AS rank_score FROM facts"
+        f" WHERE {' AND '.join(where)}) {after}"
+        " ORDER BY rank_score DESC, recorded_seq DESC LIMIT :limit OFFSET :offset"
+    )
+    rows = conn.execute(sql, params).fetchall()
+    page = FactPage(fact_from_row(r) for r in rows[: query.limit])
+    if len(rows) > query.limit:
+        last = rows[query.limit - 1]
+        page.next_cursor = _encode_cursor(
+            params["reference"], last[-1], last[14], query.fingerprint()
+        )
+    return page
+
+
+def ledger_size(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger").fetchone()
+    return int(row[0])
+
+
+def _encode_cursor(reference: int, score: float, seq: int, fingerprint: str) -> str:
+    raw = json.dumps([reference, score, seq, fingerprint]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, fingerprint: str) -> tuple[int, float, int]:
+    """The cursor pins the reference time too, so later pages rank exactly like the first."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        reference, score, seq, owner = json.loads(raw)
+        if not (isinstance(reference, int) and isinstance(score, float | int)
+                and isinstance(seq, int) and isinstance(owner, str)):
+            raise ValueError
+    except (ValueError, binascii.Error, TypeError):
+        raise InvalidInput("cursor", "is not a cursor this server issued") from None
+    if owner != fingerprint:
+        raise InvalidInput("cursor", "belongs to a different query (filters changed)")
+    return reference, float(score), seq

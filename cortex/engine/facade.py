@@ -1,0 +1,293 @@
+"""``Cortex``: the in-process engine. Validates, then asks the writer or a reader.
+
+    async with Cortex.open("data/cortex.db") as cx:
+        fact = await cx.store(project="infra", content="Use WAL mode")
+        page = await cx.recall(project="infra")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, NamedTuple
+
+import actors
+from actors import ActorRef, ActorStatistics, ActorSystem
+from cortex.config import Settings
+from cortex.core import validation as v
+from cortex.db.lock import DatabaseLock
+from cortex.db.queries import FactPage, RecallFilter
+from cortex.engine.messages import (
+    DeprecateFact,
+    FactDeprecated,
+    FactsStored,
+    FactStored,
+    FactUpdated,
+    GetFact,
+    History,
+    LedgerSize,
+    ReadQuery,
+    Recall,
+    StoreFact,
+    StoreFacts,
+    UpdateFact,
+    WriteCommand,
+)
+from cortex.engine.readers import ReaderActor
+from cortex.engine.writer import WriterActor
+from cortex.errors import InvalidInput, Overloaded, ShuttingDown
+from cortex.ids import new_fact_id
+from cortex.log import configure_logging
+from cortex.model import Fact
+
+_STORE_FIELDS = frozenset(
+    {"project", "content", "kind", "tags", "source", "meta", "valid_from", "valid_until", "id"}
+)
+
+
+class CortexStatistics(NamedTuple):
+    """A snapshot of the engine's actors and ledger."""
+
+    #: the writer's mailbox, batches and counters
+    writer: ActorStatistics
+    #: the reader pool's shared mailbox and counters
+    readers: ActorStatistics
+    #: ledger entries committed (the next entry's seq)
+    ledger_size: int
+
+
+class Cortex:
+    """The memory ledger, in process. Obtain one with ``Cortex.open``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        writer: ActorRef[WriteCommand],
+        readers: ActorRef[ReadQuery],
+        writer_actor: WriterActor,
+    ) -> None:
+        self.settings = settings
+        self._writer = writer
+        self._readers = readers
+        self._writer_actor = writer_actor
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls, path: str | os.PathLike[str] | None = None, **settings: Any
+    ) -> AsyncIterator[Cortex]:
+        """Open (creating and migrating if needed) the database at ``path``.
+
+        Holds the database's file lock and the actor system for the block's duration;
+        on exit, stops intake, drains queued work, answers every pending call and
+        closes the connections.
+
+        Raises:
+            DatabaseLocked: another process holds the database.
+            SchemaTooNew: the file was written by a newer Cortex.
+            InvalidInput: an unknown or out-of-bounds setting.
+        """
+        config = Settings.load(path, **settings)
+        configure_logging(config.log_level, config.log_format)
+        lock = DatabaseLock(config.lock_path, config.db_path)
+        with lock:
+            async with ActorSystem(stop_timeout=config.stop_timeout) as system:
+                writer_actor = WriterActor(config)
+                writer = await system.spawn(
+                    lambda: writer_actor,
+                    name="writer",
+                    mailbox_size=config.writer_mailbox,
+                    enqueue_timeout=config.enqueue_timeout,
+                    max_batch=config.max_batch,
+                )
+                readers = await system.spawn(
+                    lambda: ReaderActor(config),
+                    name="readers",
+                    mailbox_size=config.reader_mailbox,
+                    enqueue_timeout=config.enqueue_timeout,
+                    pool_size=config.readers,
+                )
+                yield cls(config, writer, readers, writer_actor)
+
+    # --- writes -------------------------------------------------------------------
+
+    async def store(
+        self,
+        project: str,
+        content: str,
+        *,
+        kind: str = v.DEFAULT_KIND,
+        tags: Iterable[str] = (),
+        source: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+        valid_from: Any = None,
+        valid_until: Any = None,
+        id: str | None = None,
+        tenant: str | None = None,
+    ) -> Fact:
+        """Store a fact; return it as stored (with ``id``, ``recorded_seq``, hashes).
+
+        Acknowledged only after the group commit that made it durable. Passing an
+        ``id`` that already holds the same content returns that fact (idempotent).
+
+        Raises:
+            InvalidInput: an argument out of bounds (nothing written).
+            FactConflict: ``id`` exists with different content.
+            Overloaded: the writer's queue stayed full for ``enqueue_timeout``.
+        """
+        draft = v.draft_fact(project=project, content=content, kind=kind, tags=tags,
+                             source=source, meta=meta, valid_from=valid_from,
+                             valid_until=valid_until, id=id)
+        reply: FactStored = await self._write(StoreFact(self._tenant(tenant), _with_id(draft)))
+        return reply.fact
+
+    async def store_many(
+        self, items: Iterable[Mapping[str, Any]], *, tenant: str | None = None
+    ) -> list[Fact]:
+        """Store several facts in one writer step: all of them or none.
+
+        Each item takes the keyword arguments of ``store``.
+
+        Raises:
+            InvalidInput: naming ``items[i].field`` for the first bad item.
+        """
+        drafts = []
+        for index, item in enumerate(items):
+            if index >= v.MAX_BATCH:
+                raise InvalidInput("items", f"has more than {v.MAX_BATCH} facts")
+            if not isinstance(item, Mapping):
+                raise InvalidInput(f"items[{index}]", "must be an object")
+            unknown = set(item) - _STORE_FIELDS
+            if unknown:
+                raise InvalidInput(f"items[{index}]", f"unknown fields {sorted(unknown)}")
+            try:
+                drafts.append(_with_id(v.draft_fact(**item)))
+            except InvalidInput as error:
+                raise InvalidInput(f"items[{index}].{error.field}", error.problem) from None
+            except TypeError:
+                raise InvalidInput(f"items[{index}]", "needs project and content") from None
+        if not drafts:
+            raise InvalidInput("items", "must hold at least one fact")
+        reply: FactsStored = await self._write(StoreFacts(self._tenant(tenant), tuple(drafts)))
+        return reply.facts
+
+    async def update(self, id: str, *, tenant: str | None = None, **changes: Any) -> Fact:
+        """Record a new version of fact ``id``; the old one becomes superseded.
+
+        ``changes`` takes ``content``, ``kind``, ``tags``, ``source``, ``meta``,
+        ``valid_from``, ``valid_until``; what is not given carries over.
+
+        Raises:
+            FactNotFound, FactSuperseded, FactIsDeprecated, InvalidInput.
+        """
+        unknown = set(changes) - (_STORE_FIELDS - {"project", "id"})
+        if unknown:
+            raise InvalidInput(sorted(unknown)[0], "cannot be changed by an update")
+        command = UpdateFact(self._tenant(tenant), v.check_fact_id("id", id), new_fact_id(),
+                             v.draft_changes(**changes))
+        reply: FactUpdated = await self._write(command)
+        return reply.fact
+
+    async def deprecate(
+        self, id: str, reason: str | None = None, *, tenant: str | None = None
+    ) -> Fact:
+        """Retire fact ``id``: kept in history and the ledger, hidden from recall.
+
+        Raises:
+            FactNotFound, FactSuperseded, FactIsDeprecated, InvalidInput.
+        """
+        command = DeprecateFact(self._tenant(tenant), v.check_fact_id("id", id),
+                                v.check_reason(reason))
+        reply: FactDeprecated = await self._write(command)
+        return reply.fact
+
+    # --- reads --------------------------------------------------------------------
+
+    async def get(self, id: str, *, tenant: str | None = None) -> Fact:
+        """Return fact ``id`` (any version, any status). Raises ``FactNotFound``."""
+        fact: Fact = await self._read(GetFact(self._tenant(tenant), v.check_fact_id("id", id)))
+        return fact
+
+    async def recall(
+        self,
+        project: str | None = None,
+        *,
+        kind: str | None = None,
+        tags: Iterable[str] = (),
+        at: Any = None,
+        as_of: Any = None,
+        limit: int = 20,
+        offset: int = 0,
+        cursor: str | None = None,
+        tenant: str | None = None,
+    ) -> FactPage:
+        """Facts ranked by consensus and recency (a list with ``next_cursor``).
+
+        ``at`` filters by valid time (default: now); ``as_of`` shows what Cortex knew
+        at that moment (default: now). Page with ``limit``/``offset`` or ``cursor``.
+        """
+        recall_filter = RecallFilter(
+            tenant=self._tenant(tenant),
+            project=None if project is None else v.check_name("project", project),
+            kind=None if kind is None else v.check_kind(kind),
+            tags=v.check_tags(tags),
+            at=v.check_time("at", at),
+            as_of=v.check_time("as_of", as_of),
+            limit=v.check_range("limit", limit, 1, v.MAX_LIMIT),
+            offset=v.check_range("offset", offset, 0, v.MAX_OFFSET),
+            cursor=None if cursor is None else str(cursor),
+        )
+        page: FactPage = await self._read(Recall(recall_filter))
+        return page
+
+    async def history(
+        self, id: str, *, as_of: Any = None, tenant: str | None = None
+    ) -> list[Fact]:
+        """Every version of fact ``id``, oldest first (with ``as_of``: known by then)."""
+        query = History(self._tenant(tenant), v.check_fact_id("id", id),
+                        v.check_time("as_of", as_of))
+        versions: list[Fact] = await self._read(query)
+        return versions
+
+    async def ledger_size(self) -> int:
+        """Committed ledger entries, as a reader sees them."""
+        size: int = await self._read(LedgerSize())
+        return size
+
+    def statistics(self) -> CortexStatistics:
+        return CortexStatistics(
+            writer=self._writer.statistics(),
+            readers=self._readers.statistics(),
+            ledger_size=self._writer_actor.head.next_seq,
+        )
+
+    # --- plumbing -----------------------------------------------------------------
+
+    def _tenant(self, tenant: str | None) -> str:
+        return self.settings.tenant if tenant is None else v.check_name("tenant", tenant)
+
+    async def _write(self, command: WriteCommand) -> Any:
+        return await _ask(self._writer, command)
+
+    async def _read(self, query: ReadQuery) -> Any:
+        return await _ask(self._readers, query)
+
+
+async def _ask(ref: ActorRef[Any], message: Any) -> Any:
+    """Ask an actor, turning the runtime's errors into Cortex's."""
+    try:
+        return await ref.ask(message)
+    except actors.Overloaded as error:
+        if isinstance(error, Overloaded):
+            raise
+        raise Overloaded(ref.name, retry_after=1.0) from error
+    except actors.ShuttingDown as error:
+        if isinstance(error, ShuttingDown):
+            raise
+        raise ShuttingDown(ref.name) from error
+
+
+def _with_id(draft: v.FactDraft) -> v.FactDraft:
+    return draft if draft.id is not None else dataclasses.replace(draft, id=new_fact_id())

@@ -1,0 +1,96 @@
+"""Messages to the engine's actors: commands (imperative), replies (past), queries (nouns)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cortex.core.validation import FactChanges, FactDraft
+from cortex.db.queries import RecallFilter
+from cortex.model import Fact
+
+# --- commands for the writer -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoreFact:
+    tenant: str
+    draft: FactDraft
+
+
+@dataclass(frozen=True, slots=True)
+class StoreFacts:
+    """Several facts in one savepoint: all stored or none."""
+
+    tenant: str
+    drafts: tuple[FactDraft, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateFact:
+    tenant: str
+    fact_id: str
+    new_id: str
+    changes: FactChanges
+
+
+@dataclass(frozen=True, slots=True)
+class DeprecateFact:
+    tenant: str
+    fact_id: str
+    reason: str | None
+
+
+WriteCommand = StoreFact | StoreFacts | UpdateFact | DeprecateFact
+
+# --- writer replies ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FactStored:
+    fact: Fact
+    #: False when the id already held identical content (an idempotent replay)
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FactsStored:
+    facts: list[Fact]
+
+
+@dataclass(frozen=True, slots=True)
+class FactUpdated:
+    fact: Fact
+
+
+@dataclass(frozen=True, slots=True)
+class FactDeprecated:
+    fact: Fact
+
+
+# --- queries for the readers ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GetFact:
+    tenant: str
+    fact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recall:
+    filter: RecallFilter
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    tenant: str
+    fact_id: str
+    as_of: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerSize:
+    """The number of ledger entries a reader sees (committed ones only)."""
+
+
+ReadQuery = GetFact | Recall | History | LedgerSize

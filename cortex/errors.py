@@ -1,0 +1,138 @@
+"""The one exception tree. Every error has a stable ``code`` and the values that explain it.
+
+HTTP statuses are assigned in ``cortex.api.errors`` only; nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+import actors
+
+
+class CortexError(Exception):
+    """Base of every error Cortex raises on purpose."""
+
+    code = "cortex_error"
+
+    def __init__(self, detail: str, **context: object) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.context = context
+
+    def to_dict(self) -> dict[str, object]:
+        return {"code": self.code, "detail": self.detail, **self.context}
+
+
+class InvalidInput(CortexError):
+    """Raised when an argument is out of its documented bounds; nothing was written."""
+
+    code = "invalid_input"
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}", field=field)
+        self.field = field
+        self.problem = problem
+
+
+class FactNotFound(CortexError):
+    """Raised when no fact with this id exists in the caller's tenant."""
+
+    code = "fact_not_found"
+
+    def __init__(self, fact_id: str) -> None:
+        super().__init__(f"fact {fact_id!r} not found", fact_id=fact_id)
+        self.fact_id = fact_id
+
+
+class FactConflict(CortexError):
+    """Raised when a store reuses an existing fact id with different content."""
+
+    code = "fact_conflict"
+
+    def __init__(self, fact_id: str) -> None:
+        super().__init__(
+            f"fact {fact_id!r} already exists with different content", fact_id=fact_id
+        )
+        self.fact_id = fact_id
+
+
+class FactSuperseded(CortexError):
+    """Raised when updating or deprecating a version that a newer one replaced."""
+
+    code = "fact_superseded"
+
+    def __init__(self, fact_id: str, current_id: str) -> None:
+        super().__init__(
+            f"fact {fact_id!r} was superseded by {current_id!r}; act on the current version",
+            fact_id=fact_id,
+            current_id=current_id,
+        )
+        self.fact_id = fact_id
+        self.current_id = current_id
+
+
+class FactIsDeprecated(CortexError):
+    """Raised when updating or deprecating a fact that is already deprecated."""
+
+    code = "fact_deprecated"
+
+    def __init__(self, fact_id: str) -> None:
+        super().__init__(f"fact {fact_id!r} is deprecated", fact_id=fact_id)
+        self.fact_id = fact_id
+
+
+class Overloaded(CortexError, actors.Overloaded):
+    """Raised when the engine's queue stayed full for the enqueue timeout; nothing written."""
+
+    code = "overloaded"
+
+    def __init__(self, actor: str, retry_after: float) -> None:
+        CortexError.__init__(
+            self,
+            f"{actor} queue is full; retry after {retry_after:.1f}s",
+            retry_after=retry_after,
+        )
+        self.retry_after = retry_after
+
+
+class ShuttingDown(CortexError, actors.ShuttingDown):
+    """Raised when the engine is closing and can no longer serve the request."""
+
+    code = "shutting_down"
+
+    def __init__(self, actor: str) -> None:
+        CortexError.__init__(self, f"{actor} is shutting down; retry against a live instance")
+
+
+class DatabaseLocked(CortexError):
+    """Raised when another process already owns the database file for writing."""
+
+    code = "database_locked"
+
+    def __init__(self, path: str, holder: str) -> None:
+        super().__init__(
+            f"database {path} is in use by another process ({holder}); "
+            "stop it, or talk to that server over HTTP (--url)",
+            path=path,
+            holder=holder,
+        )
+        self.holder = holder
+
+
+class SchemaTooNew(CortexError):
+    """Raised when the database was migrated by a newer Cortex than this one."""
+
+    code = "schema_too_new"
+
+    def __init__(self, found: int, supported: int) -> None:
+        super().__init__(
+            f"database schema version {found} is newer than this Cortex supports "
+            f"({supported}); upgrade Cortex",
+            found=found,
+            supported=supported,
+        )
+
+
+class StorageError(CortexError):
+    """Raised when SQLite fails underneath a command (disk full, I/O error, read-only)."""
+
+    code = "storage_error"
