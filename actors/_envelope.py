@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -58,11 +59,10 @@ class Envelope(Generic[M]):
         """
         if self.reply_to is None:
             return
-        with self.reply_to:
-            try:
-                self.reply_to.send_nowait(outcome)
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.WouldBlock):
-                pass
+        with self.reply_to, suppress(
+            anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.WouldBlock
+        ):
+            self.reply_to.send_nowait(outcome)
 
     @property
     def is_ask(self) -> bool:

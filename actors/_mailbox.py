@@ -75,9 +75,9 @@ class Mailbox(Generic[M]):
         if not self._try_put(envelope):
             raise Overloaded(self.name, self.size, 0.0)
 
-    async def put(self, envelope: Envelope[M], timeout: float | None) -> None:
-        """Enqueue, waiting up to ``timeout`` (default: the mailbox's) for room."""
-        limit = self.enqueue_timeout if timeout is None else timeout
+    async def put(self, envelope: Envelope[M], enqueue_timeout: float | None) -> None:
+        """Enqueue, waiting up to ``enqueue_timeout`` (default: the mailbox's) for room."""
+        limit = self.enqueue_timeout if enqueue_timeout is None else enqueue_timeout
         started = anyio.current_time()
         deadline = started + limit
         while not self._try_put(envelope):

@@ -31,17 +31,18 @@ class ActorRef(Generic[M]):
         return self._mailbox.name
 
     async def ask(
-        self, message: M, *, timeout: float | None = None, request_id: str | None = None
+        self, message: M, *, enqueue_timeout: float | None = None, request_id: str | None = None
     ) -> Any:
         """Send ``message`` and return the handler's reply.
 
         Args:
-            timeout: seconds to wait for room in the mailbox (default: the mailbox's).
+            enqueue_timeout: seconds to wait for room in the mailbox (default: the
+                mailbox's).
                 The reply itself is awaited without limit; cancel the caller to give up.
             request_id: carried to the handler (default: the caller's current one).
 
         Raises:
-            Overloaded: the mailbox stayed full for ``timeout`` seconds.
+            Overloaded: the mailbox stayed full for ``enqueue_timeout`` seconds.
             ShuttingDown: the actor stopped before it could answer.
             Exception: whatever the handler raised.
         """
@@ -49,7 +50,7 @@ class ActorRef(Generic[M]):
         envelope = Envelope(message, request_id or current_request_id(), send)
         with receive:
             try:
-                await self._mailbox.put(envelope, timeout)
+                await self._mailbox.put(envelope, enqueue_timeout)
             except BaseException:
                 send.close()
                 raise
@@ -68,11 +69,11 @@ class ActorRef(Generic[M]):
             return await self._await_reply(receive)
 
     async def tell(
-        self, message: M, *, timeout: float | None = None, request_id: str | None = None
+        self, message: M, *, enqueue_timeout: float | None = None, request_id: str | None = None
     ) -> None:
         """Enqueue ``message`` without waiting for it to be handled."""
         envelope = Envelope(message, request_id or current_request_id(), None)
-        await self._mailbox.put(envelope, timeout)
+        await self._mailbox.put(envelope, enqueue_timeout)
 
     def tell_nowait(self, message: M, *, request_id: str | None = None) -> None:
         """Enqueue ``message`` at once or raise ``Overloaded``."""

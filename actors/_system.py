@@ -216,17 +216,18 @@ class ActorSystem:
             await self._task_group.start(runner.run)
         return ref
 
-    async def stop(self, ref: ActorRef[Any], timeout: float | None = None) -> None:
+    async def stop(self, ref: ActorRef[Any], drain_timeout: float | None = None) -> None:
         """Stop intake for ``ref``, let its actors drain the mailbox, wait for them.
 
-        Idempotent. After ``timeout`` (default ``stop_timeout``) the actors are
+        Idempotent. After ``drain_timeout`` (default ``stop_timeout``) the actors are
         cancelled and the asks still pending fail with ``ShuttingDown``.
         """
         for candidate, mailbox, runners in self._spawned:
             if candidate is not ref:
                 continue
             mailbox.close()
-            with anyio.move_on_after(self.stop_timeout if timeout is None else timeout):
+            limit = self.stop_timeout if drain_timeout is None else drain_timeout
+            with anyio.move_on_after(limit):
                 for runner in runners:
                     await runner.done.wait()
                 return

@@ -74,7 +74,8 @@ class Settings:
         for name, value in overrides.items():
             if name not in names:
                 raise InvalidInput(name, f"unknown setting (known: {', '.join(sorted(names))})")
-            values[name] = _coerce(name, names[name].type, value) if isinstance(value, str) else value
+            is_text = isinstance(value, str)
+            values[name] = _coerce(name, names[name].type, value) if is_text else value
         if db_path is not None:
             values["db_path"] = Path(db_path)
         settings = cls(**values)

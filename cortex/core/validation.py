@@ -67,13 +67,17 @@ class FactChanges:
 def check_name(field: str, value: object) -> str:
     """Project and tenant names: 1-64 of ``[A-Za-z0-9._-]``, starting alphanumeric."""
     if not isinstance(value, str) or not _NAME.fullmatch(value):
-        raise InvalidInput(field, "must be 1-64 characters of [A-Za-z0-9._-], starting with a letter or digit")
+        raise InvalidInput(
+            field, "must be 1-64 characters of [A-Za-z0-9._-], starting with a letter or digit"
+        )
     return value
 
 
 def check_fact_id(field: str, value: object) -> str:
     if not isinstance(value, str) or not _ID.fullmatch(value):
-        raise InvalidInput(field, "must be 1-64 characters of [A-Za-z0-9_.:-], starting with a letter or digit")
+        raise InvalidInput(
+            field, "must be 1-64 characters of [A-Za-z0-9_.:-], starting with a letter or digit"
+        )
     return value
 
 
@@ -85,7 +89,9 @@ def check_content(value: object, field: str = "content") -> str:
         raise InvalidInput(field, "must not be empty or blank")
     size = len(value.encode("utf-8"))
     if size > MAX_CONTENT_BYTES:
-        raise InvalidInput(field, f"is {size} bytes; the limit is {MAX_CONTENT_BYTES} bytes (UTF-8)")
+        raise InvalidInput(
+            field, f"is {size} bytes; the limit is {MAX_CONTENT_BYTES} bytes (UTF-8)"
+        )
     return value
 
 
@@ -122,7 +128,9 @@ def check_source(value: object) -> str | None:
         raise InvalidInput("source", "must be a string or null")
     _check_text("source", value)
     if len(value) > MAX_SOURCE_CHARS:
-        raise InvalidInput("source", f"is {len(value)} characters; the limit is {MAX_SOURCE_CHARS}")
+        raise InvalidInput(
+            "source", f"is {len(value)} characters; the limit is {MAX_SOURCE_CHARS}"
+        )
     return value
 
 
@@ -136,7 +144,9 @@ def check_meta(value: object) -> dict[str, Any]:
     except NotCanonical as error:
         raise InvalidInput("meta", f"must be JSON-serializable ({error})") from None
     if len(encoded) > MAX_META_BYTES:
-        raise InvalidInput("meta", f"is {len(encoded)} bytes as JSON; the limit is {MAX_META_BYTES}")
+        raise InvalidInput(
+            "meta", f"is {len(encoded)} bytes as JSON; the limit is {MAX_META_BYTES}"
+        )
     if "\x00" in encoded.decode("utf-8"):
         raise InvalidInput("meta", "must not contain NUL characters")
     return dict(value)
@@ -168,7 +178,9 @@ def check_reason(value: object) -> str | None:
         raise InvalidInput("reason", "must be a string")
     _check_text("reason", value)
     if len(value) > MAX_REASON_CHARS:
-        raise InvalidInput("reason", f"is {len(value)} characters; the limit is {MAX_REASON_CHARS}")
+        raise InvalidInput(
+            "reason", f"is {len(value)} characters; the limit is {MAX_REASON_CHARS}"
+        )
     return value
 
 

@@ -11,7 +11,7 @@ statement (SPEC §9: 2 % vs 80 % of the raw ceiling).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -88,5 +88,6 @@ async def run_sync(
     ``execute`` uses (present since 0.17), and the integration tests exercise it on
     every read and write.
     """
-    raw = conn._conn  # noqa: SLF001 - see docstring
-    return cast(T, await conn._execute(fn, raw, *args))  # noqa: SLF001
+    raw = conn._conn
+    execute: Callable[..., Awaitable[Any]] = conn._execute
+    return cast(T, await execute(fn, raw, *args))

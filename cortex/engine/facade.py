@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, NamedTuple
 
+import structlog
+
 import actors
 from actors import ActorRef, ActorStatistics, ActorSystem
 from cortex.config import Settings
@@ -41,6 +43,8 @@ from cortex.errors import InvalidInput, Overloaded, ShuttingDown
 from cortex.ids import new_fact_id
 from cortex.log import configure_logging
 from cortex.model import Fact
+
+log = structlog.get_logger("cortex")
 
 _STORE_FIELDS = frozenset(
     {"project", "content", "kind", "tags", "source", "meta", "valid_from", "valid_until", "id"}
@@ -110,6 +114,8 @@ class Cortex:
                     pool_size=config.readers,
                 )
                 yield cls(config, writer, readers, writer_actor)
+                log.info("cortex.closing", db=str(config.db_path))
+        log.info("cortex.closed", db=str(config.db_path), ledger_size=writer_actor.head.next_seq)
 
     # --- writes -------------------------------------------------------------------
 

@@ -33,7 +33,9 @@ class CortexSync:
 
     @classmethod
     @contextmanager
-    def open(cls, path: str | os.PathLike[str] | None = None, **settings: Any) -> Iterator[CortexSync]:
+    def open(
+        cls, path: str | os.PathLike[str] | None = None, **settings: Any
+    ) -> Iterator[CortexSync]:
         with start_blocking_portal(backend="asyncio") as portal:
             manager: AbstractContextManager[Cortex] = portal.wrap_async_context_manager(
                 Cortex.open(path, **settings)
