@@ -183,7 +183,14 @@ class ActorSystem:
         with anyio.CancelScope(shield=True):
             for ref, _, _ in reversed(self._spawned):
                 await self.stop(ref)
-        return await self._task_group.__aexit__(exc_type, exc, tb)
+        try:
+            return await self._task_group.__aexit__(exc_type, exc, tb)
+        except BaseExceptionGroup as group:
+            # The task group is an implementation detail: an error from the block or one
+            # actor surfaces as itself, not wrapped in a group of one.
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from group.exceptions[0].__cause__
+            raise
 
     async def spawn(
         self,

@@ -14,7 +14,9 @@ class CortexError(Exception):
     code = "cortex_error"
 
     def __init__(self, detail: str, **context: object) -> None:
-        super().__init__(detail)
+        # Not super(): for the errors that also subclass an ``actors`` error, the next
+        # class in the MRO has another signature.
+        Exception.__init__(self, detail)
         self.detail = detail
         self.context = context
 

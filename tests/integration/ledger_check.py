@@ -1,0 +1,51 @@
+"""Independent checks of what is on disk, straight from the SQLite file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlean
+from pathlib import Path
+
+from cortex.core.hashing import GENESIS_HASH, canonical_entry
+
+
+def verify_chain(db_path: Path) -> int:
+    """Recompute every entry hash and link; return the number of entries.
+
+    Raises AssertionError naming the first bad seq.
+    """
+    conn = sqlean.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        prev = GENESIS_HASH
+        count = 0
+        rows = conn.execute(
+            "SELECT seq, tenant, action, payload, prev_hash, entry_hash, recorded_at"
+            " FROM ledger ORDER BY seq"
+        )
+        for seq, tenant, action, payload, prev_hash, digest, recorded_at in rows:
+            assert seq == count, f"gap in seq at {count}"
+            assert bytes(prev_hash) == prev, f"seq {seq}: prev_hash does not link"
+            entry = canonical_entry(seq, tenant, action, json.loads(payload), recorded_at)
+            assert hashlib.sha256(prev + entry).digest() == bytes(digest), f"seq {seq}: bad hash"
+            prev = bytes(digest)
+            count += 1
+        return count
+    finally:
+        conn.close()
+
+
+def fact_ids(db_path: Path) -> list[str]:
+    conn = sqlean.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return [row[0] for row in conn.execute("SELECT id FROM facts")]
+    finally:
+        conn.close()
+
+
+def count_rows(db_path: Path, table: str) -> int:
+    conn = sqlean.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    finally:
+        conn.close()
