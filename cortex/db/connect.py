@@ -49,7 +49,7 @@ def connect_writer_sync(settings: Settings) -> sqlite3.Connection:
     _load_extensions(conn)
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if str(mode).lower() != "wal":
-        raise sqlite3.OperationalError(f"could not enable WAL (journal_mode={mode})")
+        raise sqlean.OperationalError(f"could not enable WAL (journal_mode={mode})")
     synchronous = "FULL" if settings.durability == "full" else "NORMAL"
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     _common_pragmas(conn, settings)

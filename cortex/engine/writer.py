@@ -10,6 +10,7 @@ readable. The commit is shielded: a caller that gives up cannot interrupt it.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from typing import assert_never
 
 import aiosqlite
 import anyio
+import sqlean
 import structlog
 
 from actors import BatchActor, Envelope
@@ -38,6 +40,9 @@ from cortex.errors import StorageError
 
 log = structlog.get_logger("cortex.writer")
 
+# SQLite errors are caught as ``sqlean.Error``: sqlean ships its own SQLite and its own
+# exception classes, which are not subclasses of the stdlib ``sqlite3`` ones.
+
 #: SQLite errors after which the connection itself is still sound (the batch just failed).
 _RECOVERABLE = ("database or disk is full", "attempt to write a readonly database")
 
@@ -45,7 +50,7 @@ _RECOVERABLE = ("database or disk is full", "attempt to write a readonly databas
 class WriterFailed(StorageError):
     """Raised to every command of a batch that SQLite could not commit."""
 
-    def __init__(self, error: sqlite3.Error) -> None:
+    def __init__(self, error: Exception) -> None:
         super().__init__(f"the database refused the write: {error}")
         self.fatal = not any(text in str(error) for text in _RECOVERABLE)
 
@@ -88,8 +93,8 @@ def run_batch(
             conn.execute("SAVEPOINT command")
             try:
                 results.append(apply_command(conn, ledger, command))
-            except sqlite3.Error as error:
-                if not isinstance(error, sqlite3.IntegrityError):
+            except sqlean.Error as error:
+                if not isinstance(error, sqlean.IntegrityError):
                     raise  # the connection or the disk is in trouble: fail the batch
                 _undo(conn, ledger, mark, results, error)
             except Exception as error:  # noqa: BLE001 - this command fails alone
@@ -97,12 +102,18 @@ def run_batch(
             conn.execute("RELEASE command")
         conn.execute("COMMIT")
     except BaseException as error:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        if isinstance(error, sqlite3.Error):
+        _rollback_quietly(conn)
+        if isinstance(error, sqlean.Error):
             raise WriterFailed(error) from error
         raise
     return results, ledger.head
+
+
+def _rollback_quietly(conn: sqlite3.Connection) -> None:
+    """Roll back whatever is open; a broken connection is the restart's problem."""
+    with contextlib.suppress(sqlean.Error):
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
 
 
 def _undo(

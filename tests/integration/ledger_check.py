@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlean
 from pathlib import Path
+
+import sqlean
 
 from cortex.core.hashing import GENESIS_HASH, canonical_entry
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import sqlean
 import subprocess
 import sys
 import textwrap
@@ -11,8 +10,9 @@ from pathlib import Path
 
 import anyio
 import pytest
-from anyio.lowlevel import checkpoint
+import sqlean
 from anyio import wait_all_tasks_blocked
+from anyio.lowlevel import checkpoint
 
 from cortex import Cortex
 from cortex.errors import DatabaseLocked, FactConflict, Overloaded, SchemaTooNew, ShuttingDown
@@ -143,11 +143,10 @@ async def test_leaving_the_block_drains_and_answers_every_pending_store(db_path:
         except ShuttingDown as error:
             outcomes.append(error)
 
-    async with anyio.create_task_group() as tg:
-        async with Cortex.open(db_path, log_level="warning") as cx:
-            for index in range(300):
-                tg.start_soon(store, cx, index)
-            await wait_all_tasks_blocked()
+    async with anyio.create_task_group() as tg, Cortex.open(db_path, log_level="warning") as cx:
+        for index in range(300):
+            tg.start_soon(store, cx, index)
+        await wait_all_tasks_blocked()
     assert len(outcomes) == 300
     assert all(isinstance(o, Fact) for o in outcomes), "queued before close: all served"
     assert count_rows(db_path, "facts") == 300

@@ -74,7 +74,7 @@ async def test_store_with_same_id_and_content_is_idempotent(cx: Cortex, db_path:
         ({"source": "s" * 257}, "source"),
         ({"meta": {"blob": "x" * 20_000}}, "meta"),
         ({"meta": {"nan": float("nan")}}, "meta"),
-        ({"valid_from": datetime(2026, 1, 1)}, "valid_from"),  # noqa: DTZ001 - naive on purpose
+        ({"valid_from": datetime(2026, 1, 1)}, "valid_from"),
         ({"valid_from": "2026-02-01T00:00:00Z", "valid_until": "2026-01-01T00:00:00Z"},
          "valid_until"),
         ({"id": "has space"}, "id"),
@@ -182,7 +182,8 @@ async def test_cursor_pages_cover_every_fact_exactly_once(cx: Cortex) -> None:
     assert sorted(seen) == sorted(f.id for f in stored)
     assert len(seen) == len(set(seen))
     with pytest.raises(InvalidInput) as caught:
-        await cx.recall(project="other", cursor=(await cx.recall(project="pg", limit=5)).next_cursor)
+        first_page = await cx.recall(project="pg", limit=5)
+        await cx.recall(project="other", cursor=first_page.next_cursor)
     assert caught.value.field == "cursor"
     with pytest.raises(InvalidInput):
         await cx.recall(cursor="garbage!")
