@@ -23,6 +23,10 @@ class Actor(Generic[M]):
     async def on_start(self) -> None:
         """Acquire resources (connections, caches). Called again after a restart."""
 
+    async def on_drained(self) -> None:
+        """Last words at a graceful stop: intake closed and every queued message was
+        handled. Not called on restart or when the actor is cancelled."""
+
     async def on_stop(self) -> None:
         """Release resources. Called after the mailbox drained, or before a restart."""
 

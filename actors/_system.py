@@ -59,6 +59,7 @@ class _Runner:
             try:
                 first = await self.receive.receive()
             except anyio.EndOfStream:
+                await self._drained()
                 return
             batch = [first]
             while len(batch) < self.max_batch:
@@ -136,6 +137,12 @@ class _Runner:
                 return
         self.mailbox.close()
         raise ActorCrashed(name, self.max_restarts) from error
+
+    async def _drained(self) -> None:
+        try:
+            await self.actor.on_drained()
+        except Exception as error:  # noqa: BLE001 - stopping must go on
+            log.error("actor.on_drained_failed", actor=self.mailbox.name, error=repr(error))
 
     async def _stop_actor(self) -> None:
         try:

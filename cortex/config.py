@@ -43,12 +43,30 @@ class Settings:
     #: "auto" (console on a TTY, JSON otherwise), "json" or "console"
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "info"
+    #: an automatic signed checkpoint every this many ledger entries (0: none)
+    checkpoint_every: int = 1000
+    #: the Ed25519 signing key (default: ``cortex-signing.key`` beside the database)
+    key_path: Path | None = None
+    #: the checkpoint origin line (default: derived from the signing key)
+    origin: str | None = None
+    #: the witness file, outside the database's directory (default: under
+    #: ``$XDG_STATE_HOME/cortex/witness/``)
+    witness_path: Path | None = None
+    #: at open, "full" recomputes the whole ledger; "incremental" only what follows the
+    #: witnessed checkpoint (faster on big stores, trusts older nodes once they match it)
+    verify_on_open: Literal["full", "incremental"] = "full"
+    #: forensic mode: open a store that fails verification, read-only, reads unverified
+    allow_tampered: bool = False
     #: extra, unvalidated settings reserved for later features
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def data_dir(self) -> Path:
         return self.db_path.parent
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.key_path or self.data_dir / "cortex-signing.key"
 
     @property
     def lock_path(self) -> Path:
@@ -90,6 +108,10 @@ class Settings:
                           ("reader_mailbox", 1), ("busy_timeout_ms", 0), ("mmap_size", 0)):
             if getattr(self, name) < low:
                 raise InvalidInput(name, f"must be >= {low}")
+        if self.verify_on_open not in ("full", "incremental"):
+            raise InvalidInput("verify_on_open", "must be 'full' or 'incremental'")
+        if self.checkpoint_every < 0:
+            raise InvalidInput("checkpoint_every", "must be >= 0")
         if self.enqueue_timeout < 0 or self.stop_timeout <= 0:
             raise InvalidInput("enqueue_timeout", "timeouts must be positive")
 
@@ -97,8 +119,12 @@ class Settings:
 def _coerce(name: str, annotation: object, raw: str) -> Any:
     text = str(annotation)
     try:
-        if text == "Path":
+        if text.startswith("Path"):
             return Path(raw)
+        if text == "bool":
+            if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                raise ValueError(raw)
+            return raw.lower() in ("1", "true", "yes")
         if text == "int":
             return int(raw)
         if text == "float":

@@ -82,6 +82,40 @@ class FactIsDeprecated(CortexError):
         self.fact_id = fact_id
 
 
+class FactIsRedacted(CortexError):
+    """Raised when changing a fact whose content was redacted (it can no longer change)."""
+
+    code = "fact_redacted"
+
+    def __init__(self, fact_id: str) -> None:
+        super().__init__(f"fact {fact_id!r} is redacted", fact_id=fact_id)
+        self.fact_id = fact_id
+
+
+class IntegrityError(CortexError):
+    """Raised when stored data does not match what the ledger vouches for; never served."""
+
+    code = "integrity_error"
+
+    def __init__(self, detail: str, *, seq: int | None = None, fact_id: str | None = None) -> None:
+        super().__init__(detail, seq=seq, fact_id=fact_id)
+        self.seq = seq
+        self.fact_id = fact_id
+
+
+class LedgerTampered(IntegrityError):
+    """Raised at open when the database does not extend the last witnessed checkpoint,
+    or its ledger, Merkle nodes or checkpoints do not recompute."""
+
+    code = "ledger_tampered"
+
+
+class ReadOnlyStore(CortexError):
+    """Raised for a write to a store opened read-only for forensic inspection."""
+
+    code = "read_only_store"
+
+
 class Overloaded(CortexError, actors.Overloaded):
     """Raised when the engine's queue stayed full for the enqueue timeout; nothing written."""
 

@@ -56,3 +56,61 @@ class RecallPage(msgspec.Struct, frozen=True, kw_only=True):
 
     facts: list[Fact]
     next_cursor: str | None
+
+
+class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
+    """A signed tree head: the C2SP ``tlog-checkpoint`` ``note``, and its parts."""
+
+    tree_size: int
+    root_hash: str
+    recorded_at: datetime
+    reason: str
+    origin: str
+    key_id: str
+    signature: str
+    note: str
+
+
+class InclusionProof(msgspec.Struct, frozen=True, kw_only=True):
+    """RFC 9162 inclusion proof of entry ``leaf_index`` in the tree of ``tree_size``.
+
+    ``entry`` is the canonical entry text; ``leaf_hash`` = SHA-256(0x00 ‖ entry);
+    ``path`` is leaf-to-root; ``root_hash`` is the tree head the path leads to.
+    """
+
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    entry: str
+    path: list[str]
+    root_hash: str
+
+
+class ConsistencyProof(msgspec.Struct, frozen=True, kw_only=True):
+    """RFC 9162 consistency proof: the tree of ``old_size`` is a prefix of ``new_size``."""
+
+    old_size: int
+    new_size: int
+    old_root: str
+    new_root: str
+    path: list[str]
+
+
+class VerifyProblem(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int | None
+    what: str
+    fact_id: str | None = None
+
+
+class VerifyReport(msgspec.Struct, frozen=True, kw_only=True):
+    """What ``verify`` found. ``first_bad`` is the lowest ledger position with a problem."""
+
+    ok: bool
+    checked: int
+    facts_checked: int
+    first_bad: int | None
+    problems: list[VerifyProblem]
+    redacted: list[str]
+    tree_size: int
+    root_hash: str
+    since: int = 0

@@ -5,12 +5,15 @@
   fields (tags, source, meta), so tampering with them is detectable too.
 - ``entry_hash``: SHA-256(prev_hash ‖ canonical entry); the first entry chains from 32
   zero bytes (``GENESIS_HASH``).
+- ``fact_state_hash``: SHA-256 of the canonical JSON of every verifiable column of a fact
+  row. Each ledger entry that changes a fact carries the row's new state hash, so a row
+  that differs in any column from what the ledger vouches for is refused on read.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cortex.core.canonical import canonical_json
@@ -44,3 +47,22 @@ def canonical_entry(
 
 def entry_hash(prev_hash: bytes, entry: bytes) -> bytes:
     return hashlib.sha256(prev_hash + entry).digest()
+
+
+#: The fact columns a state hash covers (everything but the content itself, the tags,
+#: source and meta, which ``content_hash`` and ``attrs_hash`` already bind).
+STATE_FIELDS = (
+    "id", "tenant", "project", "kind", "content_hash", "attrs_hash", "lineage",
+    "supersedes", "superseded_by", "superseded_at", "superseded_seq", "valid_from",
+    "valid_until", "recorded_at", "recorded_seq", "deprecated_at", "deprecated_seq",
+    "deprecation_reason", "redacted", "redacted_at", "redacted_seq", "confidence",
+    "consensus_score",
+)
+
+
+def fact_state_hash(row: Mapping[str, Any]) -> str:
+    """Hash a fact row's state. ``consensus_score`` enters as integer thousandths."""
+    state = {name: row[name] for name in STATE_FIELDS}
+    state["consensus_score"] = round(float(row["consensus_score"]) * 1000)
+    state["redacted"] = bool(row["redacted"])
+    return hashlib.sha256(canonical_json(state)).hexdigest()

@@ -10,11 +10,14 @@ import binascii
 import hashlib
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from cortex.core.ranking import RANK_SQL
-from cortex.db.rows import FACT_COLUMNS, fact_from_row
+from cortex.db.rows import FACT_COLUMNS, FACT_FIELDS, fact_from_row, row_dict
+from cortex.db.verified import ReadVerifier
 from cortex.errors import FactNotFound, InvalidInput
 from cortex.model import Fact
 
@@ -48,41 +51,60 @@ class FactPage(list[Fact]):
     next_cursor: str | None = None
 
 
-def get_fact(conn: sqlite3.Connection, tenant: str, fact_id: str) -> Fact:
-    row = conn.execute(
-        f"SELECT {FACT_COLUMNS} FROM facts WHERE id = ? AND tenant = ?", (fact_id, tenant)
-    ).fetchone()
-    if row is None:
-        raise FactNotFound(fact_id)
+@contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction: every statement inside sees the same committed state."""
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")
+
+
+def get_fact(
+    conn: sqlite3.Connection, verifier: ReadVerifier, tenant: str, fact_id: str
+) -> Fact:
+    with snapshot(conn):
+        found = conn.execute(
+            f"SELECT {FACT_COLUMNS} FROM facts WHERE id = ? AND tenant = ?", (fact_id, tenant)
+        ).fetchone()
+        if found is None:
+            raise FactNotFound(fact_id)
+        row = row_dict(found)
+        verifier.check(conn, [row])
     return fact_from_row(row)
 
 
 def history(
-    conn: sqlite3.Connection, tenant: str, fact_id: str, as_of: int | None
+    conn: sqlite3.Connection,
+    verifier: ReadVerifier,
+    tenant: str,
+    fact_id: str,
+    as_of: int | None,
 ) -> list[Fact]:
     """Every version of the fact ``fact_id`` belongs to, oldest first.
 
     With ``as_of``, only the versions Cortex had recorded by then.
     """
-    conn.execute("BEGIN")
-    try:
-        row = conn.execute(
+    with snapshot(conn):
+        found = conn.execute(
             "SELECT lineage FROM facts WHERE id = ? AND tenant = ?", (fact_id, tenant)
         ).fetchone()
-        if row is None:
+        if found is None:
             raise FactNotFound(fact_id)
         sql = f"SELECT {FACT_COLUMNS} FROM facts WHERE lineage = ? AND tenant = ?"
-        params: list[Any] = [row[0], tenant]
+        params: list[Any] = [found[0], tenant]
         if as_of is not None:
             sql += " AND recorded_at <= ?"
             params.append(as_of)
-        rows = conn.execute(sql + " ORDER BY recorded_seq", params).fetchall()
-    finally:
-        conn.execute("COMMIT")
+        rows = [row_dict(r) for r in conn.execute(sql + " ORDER BY recorded_seq", params)]
+        verifier.check(conn, rows)
     return [fact_from_row(r) for r in rows]
 
 
-def recall(conn: sqlite3.Connection, query: RecallFilter, now: int) -> FactPage:
+def recall(
+    conn: sqlite3.Connection, verifier: ReadVerifier, query: RecallFilter, now: int
+) -> FactPage:
     """Facts visible under the filter, ranked by consensus and recency.
 
     Visibility: without ``as_of``, the live versions (not superseded, deprecated or
@@ -125,19 +147,18 @@ def recall(conn: sqlite3.Connection, query: RecallFilter, now: int) -> FactPage:
         f" WHERE {' AND '.join(where)}) {after}"
         " ORDER BY rank_score DESC, recorded_seq DESC LIMIT :limit OFFSET :offset"
     )
-    rows = conn.execute(sql, params).fetchall()
-    page = FactPage(fact_from_row(r) for r in rows[: query.limit])
+    with snapshot(conn):
+        rows = conn.execute(sql, params).fetchall()
+        shown = [row_dict(r) for r in rows[: query.limit]]
+        verifier.check(conn, shown)
+    page = FactPage(fact_from_row(r) for r in shown)
     if len(rows) > query.limit:
         last = rows[query.limit - 1]
         page.next_cursor = _encode_cursor(
-            params["reference"], last[-1], last[14], query.fingerprint()
+            params["reference"], last[-1], last[FACT_FIELDS.index("recorded_seq")],
+            query.fingerprint(),
         )
     return page
-
-
-def ledger_size(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger").fetchone()
-    return int(row[0])
 
 
 def _encode_cursor(reference: int, score: float, seq: int, fingerprint: str) -> str:

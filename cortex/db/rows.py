@@ -1,50 +1,80 @@
-"""Row <-> model conversion shared by the read and write paths."""
+"""Row <-> model conversion shared by the read and write paths.
+
+Fact rows are selected with ``FACT_COLUMNS`` and turned into dicts keyed by
+``FACT_FIELDS``; the same dict feeds ``Fact`` and the state hash that reads verify.
+"""
 
 from __future__ import annotations
 
+import base64
 import json
-import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from cortex.core.timeutil import from_micros
-from cortex.model import Fact
+from cortex.model import Checkpoint, Fact
 
-FACT_COLUMNS = (
-    "id, tenant, project, kind, content, tags, source, meta, confidence, consensus_score, "
-    "content_hash, valid_from, valid_until, recorded_at, recorded_seq, supersedes, "
-    "superseded_by, superseded_at, deprecated_at, deprecation_reason, redacted"
+FACT_FIELDS = (
+    "id", "tenant", "project", "kind", "content", "tags", "source", "meta", "confidence",
+    "consensus_score", "content_hash", "attrs_hash", "lineage", "supersedes", "superseded_by",
+    "superseded_at", "superseded_seq", "valid_from", "valid_until", "recorded_at",
+    "recorded_seq", "deprecated_at", "deprecated_seq", "deprecation_reason", "redacted",
+    "redacted_at", "redacted_seq", "state_seq",
 )
+FACT_COLUMNS = ", ".join(FACT_FIELDS)
+_WIDTH = len(FACT_FIELDS)
+
+
+def row_dict(row: Sequence[Any]) -> dict[str, Any]:
+    """Name the first ``len(FACT_FIELDS)`` values of a row selected with ``FACT_COLUMNS``."""
+    return dict(zip(FACT_FIELDS, tuple(row)[:_WIDTH], strict=True))
 
 
 def _maybe_time(value: int | None) -> Any:
     return None if value is None else from_micros(value)
 
 
-def fact_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Fact:
-    """Build a ``Fact`` from a row selected with ``FACT_COLUMNS`` (in that order)."""
-    (fact_id, tenant, project, kind, content, tags, source, meta, confidence, score,
-     chash, valid_from, valid_until, recorded_at, recorded_seq, supersedes,
-     superseded_by, superseded_at, deprecated_at, reason, redacted) = tuple(row)[:21]
+def fact_from_row(row: Sequence[Any] | dict[str, Any]) -> Fact:
+    """Build a ``Fact`` from a row selected with ``FACT_COLUMNS`` (or its ``row_dict``)."""
+    r = row if isinstance(row, dict) else row_dict(row)
     return Fact(
-        id=fact_id,
-        tenant=tenant,
-        project=project,
-        kind=kind,
-        content=content,
-        tags=json.loads(tags),
-        source=source,
-        meta=json.loads(meta),
-        confidence=confidence,
-        consensus_score=score,
-        content_hash=chash,
-        valid_from=from_micros(valid_from),
-        valid_until=_maybe_time(valid_until),
+        id=r["id"],
+        tenant=r["tenant"],
+        project=r["project"],
+        kind=r["kind"],
+        content=r["content"],
+        tags=json.loads(r["tags"]),
+        source=r["source"],
+        meta=json.loads(r["meta"]),
+        confidence=r["confidence"],
+        consensus_score=r["consensus_score"],
+        content_hash=r["content_hash"],
+        valid_from=from_micros(r["valid_from"]),
+        valid_until=_maybe_time(r["valid_until"]),
+        recorded_at=from_micros(r["recorded_at"]),
+        recorded_seq=r["recorded_seq"],
+        supersedes=r["supersedes"],
+        superseded_by=r["superseded_by"],
+        superseded_at=_maybe_time(r["superseded_at"]),
+        deprecated_at=_maybe_time(r["deprecated_at"]),
+        deprecation_reason=r["deprecation_reason"],
+        redacted=bool(r["redacted"]),
+    )
+
+
+def checkpoint_from_row(
+    tree_size: int, root: bytes, recorded_at: int, reason: str, note: str
+) -> Checkpoint:
+    """A stored checkpoint, with the origin, key id and signature split out of its note."""
+    origin = note.split("\n", 1)[0]
+    blob = base64.b64decode(note.rstrip("\n").rsplit(" ", 1)[-1])
+    return Checkpoint(
+        tree_size=tree_size,
+        root_hash=bytes(root).hex(),
         recorded_at=from_micros(recorded_at),
-        recorded_seq=recorded_seq,
-        supersedes=supersedes,
-        superseded_by=superseded_by,
-        superseded_at=_maybe_time(superseded_at),
-        deprecated_at=_maybe_time(deprecated_at),
-        deprecation_reason=reason,
-        redacted=bool(redacted),
+        reason=reason,
+        origin=origin,
+        key_id=blob[:4].hex(),
+        signature=base64.b64encode(blob[4:]).decode(),
+        note=note,
     )

@@ -32,13 +32,17 @@ CREATE TABLE facts (
     valid_from         INTEGER NOT NULL,   -- valid time, µs since epoch UTC
     valid_until        INTEGER,
     recorded_at        INTEGER NOT NULL,   -- transaction time, µs since epoch UTC
-    recorded_seq       INTEGER NOT NULL UNIQUE REFERENCES ledger(seq),
+    recorded_seq       INTEGER NOT NULL UNIQUE REFERENCES ledger(seq) DEFERRABLE INITIALLY DEFERRED,
     superseded_at      INTEGER,
-    superseded_seq     INTEGER REFERENCES ledger(seq),
+    superseded_seq     INTEGER REFERENCES ledger(seq) DEFERRABLE INITIALLY DEFERRED,
     deprecated_at      INTEGER,
-    deprecated_seq     INTEGER REFERENCES ledger(seq),
+    deprecated_seq     INTEGER REFERENCES ledger(seq) DEFERRABLE INITIALLY DEFERRED,
     deprecation_reason TEXT,
     redacted           INTEGER NOT NULL DEFAULT 0,
+    redacted_at        INTEGER,
+    redacted_seq       INTEGER REFERENCES ledger(seq) DEFERRABLE INITIALLY DEFERRED,
+    -- the newest entry that changed this row: it records the row's state hash
+    state_seq          INTEGER NOT NULL REFERENCES ledger(seq) DEFERRABLE INITIALLY DEFERRED,
     CHECK (valid_until IS NULL OR valid_until > valid_from)
 ) STRICT;
 
@@ -57,10 +61,40 @@ CREATE TABLE ledger (
     entry_hash   BLOB NOT NULL,
     recorded_at  INTEGER NOT NULL
 ) STRICT;
+
+-- Which entries changed which fact: the newest one must be the row's state_seq.
+CREATE TABLE ledger_subjects (
+    fact_id  TEXT NOT NULL,
+    seq      INTEGER NOT NULL REFERENCES ledger(seq) DEFERRABLE INITIALLY DEFERRED,
+    PRIMARY KEY (fact_id, seq)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX ledger_subjects_seq ON ledger_subjects (seq);
+
+-- Completed perfect subtrees of the RFC 9162 tree: (level, index) covers leaves
+-- [index * 2^level, (index + 1) * 2^level). Level 0 holds the leaf hashes.
+CREATE TABLE merkle_nodes (
+    level  INTEGER NOT NULL,
+    idx    INTEGER NOT NULL,
+    hash   BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE checkpoints (
+    tree_size    INTEGER PRIMARY KEY,
+    root_hash    BLOB NOT NULL,
+    recorded_at  INTEGER NOT NULL,
+    reason       TEXT NOT NULL CHECK (reason IN ('auto', 'manual', 'shutdown')),
+    note         TEXT NOT NULL              -- C2SP signed note (tlog-checkpoint body)
+) STRICT;
+
+CREATE TABLE log_meta (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+) STRICT;
 """
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "facts_and_ledger", _FACTS_AND_LEDGER),
+    Migration(1, "facts_ledger_merkle_checkpoints", _FACTS_AND_LEDGER),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -20,10 +20,14 @@ from actors import ActorRef, ActorStatistics, ActorSystem
 from cortex.config import Settings
 from cortex.core import validation as v
 from cortex.db.lock import DatabaseLock
+from cortex.db.mutations.checkpoints import Signer
 from cortex.db.queries import FactPage, RecallFilter
+from cortex.db.trusted import TrustedHeads
+from cortex.engine.ledger_api import LedgerHandle
 from cortex.engine.messages import (
     DeprecateFact,
     FactDeprecated,
+    FactRedacted,
     FactsStored,
     FactStored,
     FactUpdated,
@@ -32,6 +36,7 @@ from cortex.engine.messages import (
     LedgerSize,
     ReadQuery,
     Recall,
+    RedactFact,
     StoreFact,
     StoreFacts,
     UpdateFact,
@@ -43,6 +48,7 @@ from cortex.errors import InvalidInput, Overloaded, ShuttingDown
 from cortex.ids import new_fact_id
 from cortex.log import configure_logging
 from cortex.model import Fact
+from cortex.trust import default_origin, load_or_create_key
 
 log = structlog.get_logger("cortex")
 
@@ -76,6 +82,9 @@ class Cortex:
         self._writer = writer
         self._readers = readers
         self._writer_actor = writer_actor
+        self.signer = writer_actor.context.signer
+        self.trusted = writer_actor.trusted
+        self.ledger = LedgerHandle(self)
 
     @classmethod
     @asynccontextmanager
@@ -97,8 +106,11 @@ class Cortex:
         configure_logging(config.log_level, config.log_format)
         lock = DatabaseLock(config.lock_path, config.db_path)
         with lock:
+            key = load_or_create_key(config.signing_key_path)
+            signer = Signer(config.origin or default_origin(key), key)
+            trusted = TrustedHeads()
             async with ActorSystem(stop_timeout=config.stop_timeout) as system:
-                writer_actor = WriterActor(config)
+                writer_actor = WriterActor(config, signer, trusted)
                 writer = await system.spawn(
                     lambda: writer_actor,
                     name="writer",
@@ -107,7 +119,7 @@ class Cortex:
                     max_batch=config.max_batch,
                 )
                 readers = await system.spawn(
-                    lambda: ReaderActor(config),
+                    lambda: ReaderActor(config, trusted),
                     name="readers",
                     mailbox_size=config.reader_mailbox,
                     enqueue_timeout=config.enqueue_timeout,
@@ -207,6 +219,22 @@ class Cortex:
         command = DeprecateFact(self._tenant(tenant), v.check_fact_id("id", id),
                                 v.check_reason(reason))
         reply: FactDeprecated = await self._write(command)
+        return reply.fact
+
+    async def redact(
+        self, id: str, reason: str | None = None, *, tenant: str | None = None
+    ) -> Fact:
+        """Erase the content, tags, source and meta of every version of fact ``id``.
+
+        The content hash stays, so the ledger still verifies; the redaction is itself a
+        ledger entry. The fact keeps its place in history with ``status == "redacted"``.
+
+        Raises:
+            FactNotFound, FactIsRedacted, InvalidInput.
+        """
+        command = RedactFact(self._tenant(tenant), v.check_fact_id("id", id),
+                             v.check_reason(reason))
+        reply: FactRedacted = await self._write(command)
         return reply.fact
 
     # --- reads --------------------------------------------------------------------

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from cortex.core.validation import FactChanges, FactDraft
 from cortex.db.queries import RecallFilter
-from cortex.model import Fact
+from cortex.model import Checkpoint, Fact
 
 # --- commands for the writer -------------------------------------------------------
 
@@ -40,7 +40,21 @@ class DeprecateFact:
     reason: str | None
 
 
-WriteCommand = StoreFact | StoreFacts | UpdateFact | DeprecateFact
+@dataclass(frozen=True, slots=True)
+class RedactFact:
+    tenant: str
+    fact_id: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MakeCheckpoint:
+    """Sign the current head (an existing checkpoint at that size is returned)."""
+
+    reason: str = "manual"
+
+
+WriteCommand = StoreFact | StoreFacts | UpdateFact | DeprecateFact | RedactFact | MakeCheckpoint
 
 # --- writer replies ------------------------------------------------------------------
 
@@ -65,6 +79,17 @@ class FactUpdated:
 @dataclass(frozen=True, slots=True)
 class FactDeprecated:
     fact: Fact
+
+
+@dataclass(frozen=True, slots=True)
+class FactRedacted:
+    fact: Fact
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointMade:
+    checkpoint: Checkpoint
+    created: bool
 
 
 # --- queries for the readers ---------------------------------------------------------
@@ -93,4 +118,22 @@ class LedgerSize:
     """The number of ledger entries a reader sees (committed ones only)."""
 
 
-ReadQuery = GetFact | Recall | History | LedgerSize
+@dataclass(frozen=True, slots=True)
+class ProveInclusion:
+    leaf_index: int
+    tree_size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProveConsistency:
+    old_size: int
+    new_size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListCheckpoints:
+    limit: int
+
+
+ReadQuery = (GetFact | Recall | History | LedgerSize | ProveInclusion | ProveConsistency
+             | ListCheckpoints)

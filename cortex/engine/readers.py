@@ -9,16 +9,30 @@ import aiosqlite
 
 from actors import Actor
 from cortex.config import Settings
-from cortex.db import queries
+from cortex.db import proofs, queries
 from cortex.db.connect import open_reader, run_sync
-from cortex.engine.messages import GetFact, History, LedgerSize, ReadQuery, Recall
+from cortex.db.trusted import TrustedHeads
+from cortex.db.verified import ReadVerifier, ledger_size
+from cortex.engine.messages import (
+    GetFact,
+    History,
+    LedgerSize,
+    ListCheckpoints,
+    ProveConsistency,
+    ProveInclusion,
+    ReadQuery,
+    Recall,
+)
 
 
 class ReaderActor(Actor[ReadQuery]):
-    """Answers queries; every query is one synchronous function on the connection thread."""
+    """Answers queries; every query is one synchronous function on the connection thread,
+    and every fact it returns was verified against the ledger first."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, trusted: TrustedHeads) -> None:
         self.settings = settings
+        self.trusted = trusted
+        self.verifier = ReadVerifier(trusted, enabled=not settings.allow_tampered)
         self.conn: aiosqlite.Connection | None = None
 
     async def on_start(self) -> None:
@@ -31,16 +45,24 @@ class ReaderActor(Actor[ReadQuery]):
 
     async def handle(self, message: ReadQuery) -> object:
         assert self.conn is not None, "on_start opened the connection"
-        conn = self.conn
+        conn, verifier, trusted = self.conn, self.verifier, self.trusted
         match message:
             case GetFact(tenant, fact_id):
-                return await run_sync(conn, queries.get_fact, tenant, fact_id)
+                return await run_sync(conn, queries.get_fact, verifier, tenant, fact_id)
             case Recall(recall_filter):
                 now = time.time_ns() // 1000
-                return await run_sync(conn, queries.recall, recall_filter, now)
+                return await run_sync(conn, queries.recall, verifier, recall_filter, now)
             case History(tenant, fact_id, as_of):
-                return await run_sync(conn, queries.history, tenant, fact_id, as_of)
+                return await run_sync(conn, queries.history, verifier, tenant, fact_id, as_of)
             case LedgerSize():
-                return await run_sync(conn, queries.ledger_size)
+                return await run_sync(conn, ledger_size)
+            case ProveInclusion(leaf_index, tree_size):
+                return await run_sync(conn, proofs.prove_inclusion, trusted, leaf_index,
+                                      tree_size)
+            case ProveConsistency(old_size, new_size):
+                return await run_sync(conn, proofs.prove_consistency, trusted, old_size,
+                                      new_size)
+            case ListCheckpoints(limit):
+                return await run_sync(conn, proofs.list_checkpoints, limit)
             case _:
                 assert_never(message)

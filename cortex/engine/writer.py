@@ -2,10 +2,12 @@
 
 A batch (the first queued command plus whatever else is already waiting, up to
 ``max_batch``) becomes one transaction: ``BEGIN IMMEDIATE``, one ``SAVEPOINT`` per
-command so a failing command rolls back alone, one ``COMMIT``, one fsync. The whole batch
-runs as a single synchronous function on the connection's thread (one thread hop), and
-replies go out only after ``COMMIT`` returned, so every acknowledged write is durable and
-readable. The commit is shielded: a caller that gives up cannot interrupt it.
+command so a failing command rolls back alone, the checkpoints the batch made due, one
+``COMMIT``, one fsync. The whole batch runs as a single synchronous function on the
+connection's thread (one thread hop), and replies go out only after ``COMMIT`` returned,
+so every acknowledged write is durable and readable. The commit is shielded: a caller
+that gives up cannot interrupt it. Right after COMMIT the new tree head is published to
+the readers (``TrustedHeads``) and, when a checkpoint was signed, to the witness file.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import contextlib
 import sqlite3
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import assert_never
 
 import aiosqlite
@@ -25,18 +29,26 @@ from actors import BatchActor, Envelope
 from cortex.config import Settings
 from cortex.db import migrations, mutations
 from cortex.db.connect import open_writer, run_sync
+from cortex.db.opening import establish_head
+from cortex.db.rows import checkpoint_from_row
+from cortex.db.trusted import TrustedHeads
 from cortex.engine.messages import (
+    CheckpointMade,
     DeprecateFact,
     FactDeprecated,
+    FactRedacted,
     FactsStored,
     FactStored,
     FactUpdated,
+    MakeCheckpoint,
+    RedactFact,
     StoreFact,
     StoreFacts,
     UpdateFact,
     WriteCommand,
 )
-from cortex.errors import StorageError
+from cortex.errors import LedgerTampered, ReadOnlyStore, StorageError
+from cortex.trust import Witness, default_witness_path, read_witness, write_witness
 
 log = structlog.get_logger("cortex.writer")
 
@@ -55,8 +67,20 @@ class WriterFailed(StorageError):
         self.fatal = not any(text in str(error) for text in _RECOVERABLE)
 
 
+@dataclass(slots=True)
+class BatchContext:
+    """What a batch needs besides the connection; ``made`` collects its new checkpoints."""
+
+    signer: mutations.Signer
+    checkpoint_every: int
+    trusted: TrustedHeads
+    witness_path: Path
+    made: list[str] = field(default_factory=list)
+
+
 def apply_command(
-    conn: sqlite3.Connection, ledger: mutations.Ledger, command: WriteCommand
+    conn: sqlite3.Connection, ledger: mutations.Ledger, command: WriteCommand,
+    context: BatchContext,
 ) -> object:
     """Run one command's mutations (inside its savepoint) and return its reply."""
     match command:
@@ -71,12 +95,33 @@ def apply_command(
             )
         case DeprecateFact(tenant, fact_id, reason):
             return FactDeprecated(mutations.deprecate_fact(conn, ledger, tenant, fact_id, reason))
+        case RedactFact(tenant, fact_id, reason):
+            return FactRedacted(mutations.redact_fact(conn, ledger, tenant, fact_id, reason))
+        case MakeCheckpoint(reason):
+            return _checkpoint(conn, ledger, context, reason)
         case _:
             assert_never(command)
 
 
+def _checkpoint(
+    conn: sqlite3.Connection, ledger: mutations.Ledger, context: BatchContext, reason: str,
+    size: int | None = None,
+) -> CheckpointMade:
+    now = ledger.stamp()[1]
+    made = mutations.make_checkpoint(conn, ledger.head, context.signer, now, reason, size)
+    tree_size, root, note, created = made
+    if created:
+        context.made.append(note)
+    row = conn.execute("SELECT recorded_at, reason FROM checkpoints WHERE tree_size = ?",
+                       (tree_size,)).fetchone()
+    return CheckpointMade(checkpoint_from_row(tree_size, root, row[0], row[1], note), created)
+
+
 def run_batch(
-    conn: sqlite3.Connection, head: mutations.ChainHead, commands: Sequence[WriteCommand]
+    conn: sqlite3.Connection,
+    head: mutations.ChainHead,
+    commands: Sequence[WriteCommand],
+    context: BatchContext,
 ) -> tuple[list[object], mutations.ChainHead]:
     """Apply ``commands`` in one transaction; return per-command results and the new head.
 
@@ -86,13 +131,14 @@ def run_batch(
     """
     ledger = mutations.Ledger(conn, head)
     results: list[object] = []
+    context.made.clear()
     try:
         conn.execute("BEGIN IMMEDIATE")
         for command in commands:
             mark = ledger.head
             conn.execute("SAVEPOINT command")
             try:
-                results.append(apply_command(conn, ledger, command))
+                results.append(apply_command(conn, ledger, command, context))
             except sqlean.Error as error:
                 if not isinstance(error, sqlean.IntegrityError):
                     raise  # the connection or the disk is in trouble: fail the batch
@@ -100,12 +146,20 @@ def run_batch(
             except Exception as error:  # noqa: BLE001 - this command fails alone
                 _undo(conn, ledger, mark, results, error)
             conn.execute("RELEASE command")
+        for size in mutations.due_checkpoints(head.next_seq, ledger.head.next_seq,
+                                              context.checkpoint_every):
+            _checkpoint(conn, ledger, context, "auto", size)
         conn.execute("COMMIT")
     except BaseException as error:
         _rollback_quietly(conn)
+        context.made.clear()
         if isinstance(error, sqlean.Error):
             raise WriterFailed(error) from error
         raise
+    if ledger.head.next_seq != head.next_seq:
+        context.trusted.publish(ledger.head.next_seq, ledger.head.root())
+    if context.made:
+        write_witness(context.witness_path, Witness(context.made[-1], clean_shutdown=False))
     return results, ledger.head
 
 
@@ -130,24 +184,64 @@ def _undo(
 
 
 class WriterActor(BatchActor[WriteCommand]):
-    """The single owner of the read-write connection."""
+    """The single owner of the read-write connection, the chain head and the signer."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, signer: mutations.Signer,
+                 trusted: TrustedHeads) -> None:
         self.settings = settings
         self.conn: aiosqlite.Connection | None = None
-        self.head = mutations.ChainHead(0, b"", 0)
+        self.head = mutations.GENESIS
+        self.trusted = trusted
+        self.witness_path = settings.witness_path or default_witness_path(signer.origin)
+        self.context = BatchContext(signer, settings.checkpoint_every, trusted,
+                                    self.witness_path)
+        #: problems found at open; non-empty only in forensic (``allow_tampered``) mode
+        self.tampered: list[str] = []
 
     async def on_start(self) -> None:
         self.conn = await open_writer(self.settings)
         try:
             applied = await run_sync(self.conn, migrations.apply_pending)
-            self.head = await run_sync(self.conn, mutations.load_head)
+            await self._establish_trust()
         except BaseException:
             await self.conn.close()
             self.conn = None
             raise
         log.info("writer.started", db=str(self.settings.db_path), migrations=applied,
-                 ledger_size=self.head.next_seq, durability=self.settings.durability)
+                 ledger_size=self.head.next_seq, durability=self.settings.durability,
+                 witness=str(self.witness_path))
+
+    async def _establish_trust(self) -> None:
+        assert self.conn is not None
+        witness = read_witness(self.witness_path)
+        scan = await run_sync(self.conn, establish_head, self.context.signer.verifier_key,
+                              witness, self.settings.verify_on_open)
+        if scan.problems:
+            first = scan.problems[0]
+            if not self.settings.allow_tampered:
+                raise LedgerTampered(f"refusing to open {self.settings.db_path}: "
+                                     f"entry {first.seq}: {first.what}", seq=first.seq)
+            self.tampered = [f"entry {p.seq}: {p.what}" for p in scan.problems]
+            log.error("writer.tampered_store_opened_read_only", problems=self.tampered)
+        self.head = mutations.ChainHead(scan.size, scan.last_hash, scan.last_time,
+                                        scan.frontier)
+        self.trusted.reset(self.head.next_seq, self.head.root())
+        if witness is None and self.head.next_seq:
+            log.warning("writer.no_witness", detail="no witnessed checkpoint for this log: "
+                        "trusting the store as found", witness=str(self.witness_path))
+        if not self.tampered:
+            note = witness.note if witness else None
+            write_witness(self.witness_path, Witness(note, clean_shutdown=False))
+
+    async def on_drained(self) -> None:
+        """Clean shutdown: sign the final head and tell the witness the run ended cleanly."""
+        if self.conn is None or self.tampered:
+            return
+        results, self.head = await run_sync(self.conn, run_batch, self.head,
+                                            [MakeCheckpoint("shutdown")], self.context)
+        made = results[0]
+        if isinstance(made, CheckpointMade):
+            write_witness(self.witness_path, Witness(made.checkpoint.note, clean_shutdown=True))
 
     async def on_stop(self) -> None:
         if self.conn is not None:
@@ -159,10 +253,15 @@ class WriterActor(BatchActor[WriteCommand]):
 
     async def handle_batch(self, batch: Sequence[Envelope[WriteCommand]]) -> Sequence[object]:
         assert self.conn is not None, "on_start opened the connection"
+        if self.tampered:
+            refusal = ReadOnlyStore("the store failed verification at open and is open "
+                                    "read-only for inspection (allow_tampered)")
+            return [refusal] * len(batch)
         commands = [envelope.message for envelope in batch]
         started = time.perf_counter()
         with anyio.CancelScope(shield=True):
-            results, self.head = await run_sync(self.conn, run_batch, self.head, commands)
+            results, self.head = await run_sync(self.conn, run_batch, self.head, commands,
+                                                self.context)
         log.debug(
             "writer.batch",
             size=len(batch),

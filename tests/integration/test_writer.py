@@ -5,14 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cortex import Cortex
 from cortex.config import Settings
 from cortex.core.validation import draft_fact
 from cortex.db import migrations, mutations
 from cortex.db.connect import connect_writer_sync
+from cortex.db.trusted import TrustedHeads
 from cortex.engine.messages import DeprecateFact, FactStored, StoreFact
-from cortex.engine.writer import WriterFailed, run_batch
+from cortex.engine.writer import BatchContext, WriterFailed, run_batch
 from cortex.errors import FactConflict, FactNotFound, StorageError
 from tests.integration.ledger_check import count_rows, verify_chain
 
@@ -21,17 +23,22 @@ def _store(content: str, fact_id: str) -> StoreFact:
     return StoreFact("default", draft_fact(project="p", content=content, id=fact_id))
 
 
+def _context(tmp: Path) -> BatchContext:
+    signer = mutations.Signer("test.local/log", Ed25519PrivateKey.generate())
+    return BatchContext(signer, 1000, TrustedHeads(), tmp / "witness.json")
+
+
 def test_one_batch_commits_the_good_commands_and_fails_the_bad_alone(db_path: Path) -> None:
     conn = connect_writer_sync(Settings.load(db_path))
     migrations.apply_pending(conn)
-    head = mutations.load_head(conn)
+    head = mutations.GENESIS
     commands = [
         _store("a", "id-a"),
         _store("clash", "id-a"),  # same id, other content
         DeprecateFact("default", "nope", None),
         _store("b", "id-b"),
     ]
-    results, head = run_batch(conn, head, commands)
+    results, head = run_batch(conn, head, commands, _context(db_path.parent))
     conn.close()
     assert isinstance(results[0], FactStored) and results[0].fact.recorded_seq == 0
     assert isinstance(results[1], FactConflict)
@@ -45,15 +52,15 @@ def test_one_batch_commits_the_good_commands_and_fails_the_bad_alone(db_path: Pa
 def test_a_sqlite_failure_rolls_back_the_whole_batch(db_path: Path) -> None:
     conn = connect_writer_sync(Settings.load(db_path))
     migrations.apply_pending(conn)
-    head = mutations.load_head(conn)
-    run_batch(conn, head, [_store("kept", "kept")])
-    head = mutations.load_head(conn)
+    context = _context(db_path.parent)
+    _, head = run_batch(conn, mutations.GENESIS, [_store("kept", "kept")], context)
     conn.execute("DROP TABLE facts")  # every insert now fails below the command logic
     with pytest.raises(WriterFailed) as caught:
-        run_batch(conn, head, [_store("lost", "lost")])
+        run_batch(conn, head, [_store("lost", "lost")], context)
     assert caught.value.fatal
     assert not conn.in_transaction
-    assert mutations.load_head(conn) == head, "the ledger did not move"
+    assert conn.execute("SELECT count(*) FROM ledger").fetchone()[0] == 1, "nothing moved"
+    assert context.trusted.latest == (1, head.root())
     conn.close()
 
 

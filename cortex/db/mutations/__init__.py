@@ -1,0 +1,31 @@
+"""Every write Cortex makes. Imported by the writer actor and nothing else.
+
+All functions are synchronous and run on the writer connection's thread, inside the
+batch transaction the writer opened (``BEGIN IMMEDIATE``) and the command's own
+``SAVEPOINT``. Each mutation appends its ledger entry through ``Ledger`` in the same
+transaction, so a change and the entry that vouches for it commit or vanish together.
+"""
+
+from cortex.db.mutations.checkpoints import Signer, due_checkpoints, make_checkpoint
+from cortex.db.mutations.facts import (
+    deprecate_fact,
+    redact_fact,
+    store_fact,
+    store_facts,
+    update_fact,
+)
+from cortex.db.mutations.ledger import GENESIS, ChainHead, Ledger
+
+__all__ = [
+    "GENESIS",
+    "ChainHead",
+    "Ledger",
+    "Signer",
+    "deprecate_fact",
+    "due_checkpoints",
+    "make_checkpoint",
+    "redact_fact",
+    "store_fact",
+    "store_facts",
+    "update_fact",
+]

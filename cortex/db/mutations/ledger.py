@@ -1,0 +1,86 @@
+"""The append path of the ledger: hash chain, Merkle nodes, subjects. Writer only."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cortex.core.canonical import canonical_json
+from cortex.core.hashing import GENESIS_HASH, canonical_entry, entry_hash
+from cortex.core.merkle import CompactRange, leaf_hash
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """Where the next entry goes: its seq, the hash it chains from, the last time, and
+    the Merkle frontier over every entry so far. Immutable, so a savepoint rollback is
+    undone by restoring the previous value."""
+
+    next_seq: int
+    last_hash: bytes
+    last_time: int
+    frontier: CompactRange = field(default_factory=CompactRange)
+
+    def root(self) -> bytes:
+        return self.frontier.root()
+
+
+GENESIS = ChainHead(0, GENESIS_HASH, 0, CompactRange())
+
+
+def _wall_clock() -> int:
+    return time.time_ns() // 1000
+
+
+class Ledger:
+    """Appends entries inside the writer's transaction; ``head`` moves with each append.
+
+    ``stamp()`` tells a mutation the seq and time its entry will get before the entry is
+    written, because the fact state the entry vouches for contains both.
+    """
+
+    def __init__(
+        self, conn: sqlite3.Connection, head: ChainHead, clock: Callable[[], int] = _wall_clock
+    ) -> None:
+        self.conn = conn
+        self.head = head
+        self.clock = clock
+        self._stamp: tuple[int, int] | None = None
+
+    def stamp(self) -> tuple[int, int]:
+        """``(seq, recorded_at)`` of the next entry; stable until it is appended.
+
+        ``recorded_at`` strictly increases along the chain even if the wall clock steps
+        back, so transaction-time queries (``as_of``) have one answer per instant.
+        """
+        if self._stamp is None or self._stamp[0] != self.head.next_seq:
+            self._stamp = (self.head.next_seq, max(self.clock(), self.head.last_time + 1))
+        return self._stamp
+
+    def append(
+        self, tenant: str, action: str, payload: dict[str, Any], subjects: Iterable[str] = ()
+    ) -> tuple[int, int]:
+        """Write the stamped entry, its Merkle nodes and its subjects; return the stamp."""
+        seq, recorded_at = self.stamp()
+        head = self.head
+        entry = canonical_entry(seq, tenant, action, payload, recorded_at)
+        digest = entry_hash(head.last_hash, entry)
+        self.conn.execute(
+            "INSERT INTO ledger (seq, tenant, action, payload, prev_hash, entry_hash, recorded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (seq, tenant, action, canonical_json(payload).decode("utf-8"), head.last_hash,
+             digest, recorded_at),
+        )
+        frontier, nodes = head.frontier.append(leaf_hash(entry))
+        self.conn.executemany(
+            "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)", nodes
+        )
+        self.conn.executemany(
+            "INSERT INTO ledger_subjects (fact_id, seq) VALUES (?, ?)",
+            [(subject, seq) for subject in subjects],
+        )
+        self.head = ChainHead(seq + 1, digest, recorded_at, frontier)
+        return seq, recorded_at

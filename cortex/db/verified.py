@@ -1,0 +1,123 @@
+"""Verified reads: no fact leaves Cortex unless the ledger vouches for its stored row.
+
+For each row a query returns, inside the query's read transaction:
+
+1. its content and attributes hash to the ``content_hash``/``attrs_hash`` it carries
+   (skipped once redacted: the content is gone, the hashes stay);
+2. the row's state hash equals the one in the ledger entry at its ``state_seq``, and that
+   entry belongs to the row's tenant;
+3. no later entry changed the fact (``state_seq`` is its newest subject entry), so an
+   older copy of the row cannot be replayed;
+4. the entry is included, by an RFC 9162 proof over the stored nodes, in the tree head
+   the process trusts for this snapshot.
+
+Steps 2 and 4 are remembered per (fact, state): a row read again unchanged costs two
+hashes and one index lookup.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
+
+from cortex.core.hashing import attrs_hash, canonical_entry, content_hash, fact_state_hash
+from cortex.core.merkle import ProofError, inclusion_path, leaf_hash, verify_inclusion
+from cortex.db.trusted import TrustedHeads
+from cortex.errors import IntegrityError
+
+
+def ledger_size(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT seq FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+    return 0 if row is None else int(row[0]) + 1
+
+
+def node_reader(conn: sqlite3.Connection) -> Any:
+    """``get_node(level, index)`` over ``merkle_nodes``; a missing node is an integrity error."""
+
+    def get_node(level: int, index: int) -> bytes:
+        row = conn.execute(
+            "SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?", (level, index)
+        ).fetchone()
+        if row is None:
+            raise IntegrityError(f"Merkle node ({level}, {index}) is missing")
+        return bytes(row[0])
+
+    return get_node
+
+
+def entry_leaf(conn: sqlite3.Connection, seq: int) -> tuple[str, dict[str, Any], bytes]:
+    """``(tenant, payload, leaf hash)`` of ledger entry ``seq``."""
+    row = conn.execute(
+        "SELECT tenant, action, payload, recorded_at FROM ledger WHERE seq = ?", (seq,)
+    ).fetchone()
+    if row is None:
+        raise IntegrityError(f"ledger entry {seq} is missing", seq=seq)
+    tenant, action, payload_text, recorded_at = row
+    try:
+        payload = json.loads(payload_text)
+    except ValueError:
+        raise IntegrityError(f"ledger entry {seq} has an unreadable payload", seq=seq) from None
+    return tenant, payload, leaf_hash(canonical_entry(seq, tenant, action, payload, recorded_at))
+
+
+class ReadVerifier:
+    """Checks fact rows against the ledger before they are served (one per reader)."""
+
+    def __init__(self, trusted: TrustedHeads, enabled: bool = True, cache_size: int = 100_000):
+        self.trusted = trusted
+        self.enabled = enabled
+        self._proven: OrderedDict[str, tuple[int, str]] = OrderedDict()
+        self._cache_size = cache_size
+
+    def check(self, conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) -> None:
+        """Raise ``IntegrityError`` naming the first row the ledger does not vouch for.
+
+        Precondition: called inside the read transaction that fetched ``rows``.
+        """
+        rows = list(rows)
+        if not self.enabled or not rows:
+            return
+        size = ledger_size(conn)
+        root = self.trusted.root_at(size)
+        for row in rows:
+            self._check_row(conn, row, size, root)
+
+    def _check_row(
+        self, conn: sqlite3.Connection, row: dict[str, Any], size: int, root: bytes
+    ) -> None:
+        fact_id, seq = row["id"], row["state_seq"]
+
+        def refuse(problem: str) -> IntegrityError:
+            return IntegrityError(f"fact {fact_id!r} is not what the ledger recorded: {problem}",
+                                  seq=seq, fact_id=fact_id)
+
+        if not row["redacted"]:
+            if content_hash(row["content"] or "") != row["content_hash"]:
+                raise refuse("content does not match its hash")
+            attrs = attrs_hash(json.loads(row["tags"]), row["source"], json.loads(row["meta"]))
+            if attrs != row["attrs_hash"]:
+                raise refuse("tags, source or meta do not match their hash")
+        state = fact_state_hash(row)
+        newest = conn.execute(
+            "SELECT max(seq) FROM ledger_subjects WHERE fact_id = ?", (fact_id,)
+        ).fetchone()[0]
+        if newest != seq:
+            raise refuse(f"the row reflects entry {seq} but entry {newest} changed it later")
+        if self._proven.get(fact_id) == (seq, state):
+            self._proven.move_to_end(fact_id)
+            return
+        if not 0 <= seq < size:
+            raise refuse(f"entry {seq} is outside the ledger")
+        tenant, payload, leaf = entry_leaf(conn, seq)
+        if tenant != row["tenant"] or payload.get("states", {}).get(fact_id) != state:
+            raise refuse(f"entry {seq} vouches for a different state")
+        try:
+            verify_inclusion(seq, size, leaf, inclusion_path(node_reader(conn), seq, size), root)
+        except ProofError as error:
+            raise refuse(f"entry {seq} is not in the trusted tree ({error})") from None
+        self._proven[fact_id] = (seq, state)
+        if len(self._proven) > self._cache_size:
+            self._proven.popitem(last=False)
