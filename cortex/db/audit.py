@@ -64,11 +64,14 @@ def scan_ledger(
     progress: Progress | None = None,
 ) -> LedgerScan:
     """Recompute the ledger from ``start`` (default: the first entry) to its end."""
+    frontier = start or CompactRange()
+    # An incremental scan checks the checkpoints from its start on; earlier ones were
+    # covered by the scan that proved the start.
     checkpoints = {size: (bytes(root), note) for size, root, note in conn.execute(
-        "SELECT tree_size, root_hash, note FROM checkpoints")}
+        "SELECT tree_size, root_hash, note FROM checkpoints WHERE tree_size >= ?",
+        (frontier.size,))}
     wanted = want_roots | set(checkpoints)
     total = conn.execute("SELECT count(*) FROM ledger").fetchone()[0]
-    frontier = start or CompactRange()
     scan = LedgerScan(frontier.size, start_hash, start_time, frontier)
 
     def found(problem: Problem) -> bool:

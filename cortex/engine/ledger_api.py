@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from cortex.core import validation as v
 from cortex.db.audit import VerifiedUpTo, verify_store
 from cortex.db.connect import open_reader, run_sync
@@ -15,7 +17,7 @@ from cortex.engine.messages import (
     ProveConsistency,
     ProveInclusion,
 )
-from cortex.errors import IntegrityError
+from cortex.errors import IntegrityError, InvalidInput
 from cortex.model import Checkpoint, ConsistencyProof, InclusionProof, VerifyProblem, VerifyReport
 
 if TYPE_CHECKING:
@@ -73,6 +75,33 @@ class LedgerHandle:
         )
         proof: ConsistencyProof = await self._cortex._read(query)
         return proof
+
+    async def export_inclusion(self, leaf_index: int) -> dict[str, Any]:
+        """A self-contained bundle proving entry ``leaf_index`` under a signed checkpoint
+        (the latest one covering it; made now if none does). Check it offline with
+        ``cortex.core.bundle.verify_inclusion_bundle`` and ``public_key``."""
+        latest = await self.checkpoints(limit=1)
+        if not latest or latest[0].tree_size <= leaf_index:
+            latest = [await self.checkpoint()]
+        checkpoint = latest[0]
+        proof = await self.inclusion_proof(leaf_index, checkpoint.tree_size)
+        return {"checkpoint": checkpoint.note, "public_key": self.public_key,
+                "proof": msgspec.to_builtins(proof)}
+
+    async def export_consistency(self, old_size: int, new_size: int) -> dict[str, Any]:
+        """A bundle proving the checkpoint at ``old_size`` is a prefix of ``new_size``'s.
+
+        Raises:
+            InvalidInput: either size has no stored checkpoint.
+        """
+        by_size = {c.tree_size: c for c in await self.checkpoints(limit=v.MAX_LIMIT)}
+        for field, size in (("old_size", old_size), ("new_size", new_size)):
+            if size not in by_size:
+                raise InvalidInput(field, f"no checkpoint has tree size {size}")
+        proof = await self.consistency_proof(old_size, new_size)
+        return {"old_checkpoint": by_size[old_size].note,
+                "new_checkpoint": by_size[new_size].note, "public_key": self.public_key,
+                "proof": msgspec.to_builtins(proof)}
 
     async def verify(self, progress: Callable[[int, int], Any] | None = None) -> VerifyReport:
         """Recompute everything: entries, chain, Merkle nodes, checkpoints and their

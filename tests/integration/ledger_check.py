@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlean
 
 from cortex.core.hashing import GENESIS_HASH, canonical_entry
+from cortex.core.merkle import leaf_hash
 
 
 def verify_chain(db_path: Path) -> int:
@@ -50,3 +51,27 @@ def count_rows(db_path: Path, table: str) -> int:
         return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
     finally:
         conn.close()
+
+
+def naive_root(db_path: Path, size: int) -> bytes:
+    """RFC 9162 root of the first ``size`` entries, recomputed from the ledger rows alone."""
+    conn = sqlean.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT seq, tenant, action, payload, recorded_at FROM ledger WHERE seq < ?"
+            " ORDER BY seq", (size,)).fetchall()
+    finally:
+        conn.close()
+    leaves = [leaf_hash(canonical_entry(s, t, a, json.loads(p), r)) for s, t, a, p, r in rows]
+    return _mth(leaves)
+
+
+def _mth(leaves: list[bytes]) -> bytes:
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return hashlib.sha256(b"\x01" + _mth(leaves[:k]) + _mth(leaves[k:])).digest()
