@@ -28,7 +28,8 @@ def canonical_json(value: Any) -> bytes:
     Raises:
         NotCanonical: a non-string key, a non-JSON type, NaN/infinity, or a cycle.
     """
-    _check_keys(value, depth=0)
+    if isinstance(value, dict | list | tuple):
+        _check_keys(value, depth=0)
     try:
         text = json.dumps(
             value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
@@ -42,14 +43,19 @@ _MAX_DEPTH = 64
 
 
 def _check_keys(value: Any, depth: int) -> None:
-    """Refuse non-string keys: ``json`` would silently turn ``{1: x}`` into ``{"1": x}``."""
+    """Refuse non-string keys: ``json`` would silently turn ``{1: x}`` into ``{"1": x}``.
+
+    Only containers are visited (scalars are the bulk of a payload and need no check).
+    """
     if depth > _MAX_DEPTH:
         raise NotCanonical(f"nested deeper than {_MAX_DEPTH} levels")
     if isinstance(value, dict):
-        for key, item in value.items():
+        for key in value:
             if not isinstance(key, str):
                 raise NotCanonical(f"object keys must be strings, got {type(key).__name__}")
-            _check_keys(item, depth + 1)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _check_keys(item, depth + 1)
+        children: Any = value.values()
+    else:
+        children = value
+    for child in children:
+        if isinstance(child, dict | list | tuple):
+            _check_keys(child, depth + 1)
