@@ -29,15 +29,31 @@ def init(db: DbOption = DEFAULT_DB_PATH) -> None:
     """Create (or migrate) the database and report its state."""
     from cortex.engine.facade import Cortex
 
-    async def run() -> int:
+    async def run() -> tuple[int, str]:
         async with Cortex.open(db, log_level="warning") as cx:
-            return await cx.ledger_size()
+            return await cx.ledger_size(), cx.ledger.public_key
 
     try:
-        size = anyio.run(run)
+        size, public_key = anyio.run(run)
     except CortexError as error:
         _fail(error)
     typer.echo(f"database ready: {db} ({size} ledger entries)")
+    typer.echo(f"checkpoint public key: {public_key}")
+
+
+@app.command("public-key")
+def public_key(db: DbOption = DEFAULT_DB_PATH) -> None:
+    """Print the C2SP verifier key that checks this store's signed checkpoints."""
+    from cortex.engine.facade import Cortex
+
+    async def run() -> str:
+        async with Cortex.open(db, log_level="warning") as cx:
+            return cx.ledger.public_key
+
+    try:
+        typer.echo(anyio.run(run))
+    except CortexError as error:
+        _fail(error)
 
 
 @app.command()

@@ -30,13 +30,19 @@ async def health(state: State) -> Response[dict[str, Any]]:
         "db": {"path": str(cortex.settings.db_path), "ok": True},
         "writer": stats.writer._asdict(),
         "readers": stats.readers._asdict(),
-        "ledger": {"size": stats.ledger_size},
+        "ledger": {"size": stats.ledger_size, "root_hash": stats.root_hash,
+                   "origin": cortex.ledger.origin, "public_key": cortex.ledger.public_key},
+        "integrity": {"ok": not cortex.integrity_failures,
+                      "failures": [e.detail for e in cortex.integrity_failures]},
     }
     try:
         body["db"]["ledger_size_seen_by_readers"] = await cortex.ledger_size()
     except CortexError as error:
         body["status"] = "unavailable"
         body["db"] = {"path": str(cortex.settings.db_path), "ok": False, "error": error.detail}
+        return Response(body, status_code=UNHEALTHY)
+    if cortex.integrity_failures:
+        body["status"] = "integrity_failure"
         return Response(body, status_code=UNHEALTHY)
     return Response(body)
 

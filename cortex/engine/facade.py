@@ -44,7 +44,7 @@ from cortex.engine.messages import (
 )
 from cortex.engine.readers import ReaderActor
 from cortex.engine.writer import WriterActor
-from cortex.errors import InvalidInput, Overloaded, ShuttingDown
+from cortex.errors import IntegrityError, InvalidInput, Overloaded, ShuttingDown
 from cortex.ids import new_fact_id
 from cortex.log import configure_logging
 from cortex.model import Fact
@@ -66,6 +66,8 @@ class CortexStatistics(NamedTuple):
     readers: ActorStatistics
     #: ledger entries committed (the next entry's seq)
     ledger_size: int
+    #: the trusted root of that tree (hex)
+    root_hash: str
 
 
 class Cortex:
@@ -85,6 +87,8 @@ class Cortex:
         self.signer = writer_actor.context.signer
         self.trusted = writer_actor.trusted
         self.ledger = LedgerHandle(self)
+        #: reads refused because stored data did not match the ledger (health turns red)
+        self.integrity_failures: list[IntegrityError] = []
 
     @classmethod
     @asynccontextmanager
@@ -295,6 +299,7 @@ class Cortex:
             writer=self._writer.statistics(),
             readers=self._readers.statistics(),
             ledger_size=self._writer_actor.head.next_seq,
+            root_hash=self._writer_actor.head.root().hex(),
         )
 
     # --- plumbing -----------------------------------------------------------------
@@ -306,7 +311,14 @@ class Cortex:
         return await _ask(self._writer, command)
 
     async def _read(self, query: ReadQuery) -> Any:
-        return await _ask(self._readers, query)
+        try:
+            return await _ask(self._readers, query)
+        except IntegrityError as error:
+            log.error("cortex.integrity_failure", detail=error.detail, seq=error.seq,
+                      fact_id=error.fact_id)
+            self.integrity_failures.append(error)
+            del self.integrity_failures[:-10]
+            raise
 
 
 async def _ask(ref: ActorRef[Any], message: Any) -> Any:

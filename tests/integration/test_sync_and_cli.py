@@ -59,3 +59,12 @@ def test_cli_init_creates_the_database(tmp_path: Path) -> None:
     assert db.exists()
     again = CliRunner().invoke(app, ["init", "--db", str(db)])
     assert again.exit_code == 0 and "0 ledger entries" in again.output
+
+
+def test_cli_prints_the_checkpoint_public_key(tmp_path: Path) -> None:
+    db = tmp_path / "keyed" / "cortex.db"
+    result = CliRunner().invoke(app, ["public-key", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    name, key_id, key = result.output.strip().split("+", 2)
+    assert name.startswith("cortex.local/") and len(key_id) == 8 and key
+    assert (db.parent / "cortex-signing.key").stat().st_mode & 0o777 == 0o600

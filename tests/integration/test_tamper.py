@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import anyio
 import pytest
 import sqlean
 
@@ -226,3 +227,25 @@ async def test_forensic_mode_opens_a_tampered_store_read_only(db_path: Path) -> 
             await cx.store(project="ops", content="no writes to a tampered store")
     with pytest.raises(LedgerTampered):
         await read_everything(db_path, ids[0])
+
+
+async def test_a_refused_read_turns_health_unhealthy(db_path: Path) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from cortex.api.app import create_app
+    from cortex.config import Settings
+
+    ids = await seed(db_path)
+    with raw(db_path) as conn:
+        conn.execute("UPDATE facts SET content = 'edited' WHERE id = ?", (ids[0],))
+    app = create_app(Settings.load(db_path, log_level="critical"))
+    async with AsyncTestClient(app) as client:
+        assert (await client.get("/health")).status_code == 200
+        # the app's engine lives on the client's portal loop: call it there
+        with pytest.raises(IntegrityError):
+            await anyio.to_thread.run_sync(client.blocking_portal.call,
+                                           app.state.cortex.get, ids[0])
+        response = await client.get("/health")
+    assert response.status_code == 503
+    assert response.json()["status"] == "integrity_failure"
+    assert ids[0] in response.json()["integrity"]["failures"][0]
