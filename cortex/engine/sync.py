@@ -19,7 +19,8 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from cortex.db.queries import FactPage
 from cortex.engine.facade import Cortex, CortexStatistics
-from cortex.model import Fact
+from cortex.engine.ledger_api import LedgerHandle
+from cortex.model import Checkpoint, ConsistencyProof, Fact, InclusionProof, VerifyReport
 
 T = TypeVar("T")
 
@@ -30,6 +31,7 @@ class CortexSync:
     def __init__(self, portal: BlockingPortal, cortex: Cortex) -> None:
         self._portal = portal
         self._cortex = cortex
+        self.ledger = LedgerSync(portal, cortex.ledger)
 
     @classmethod
     @contextmanager
@@ -66,6 +68,10 @@ class CortexSync:
         fact: Fact = self._call(self._cortex.deprecate, id, reason, **kwargs)
         return fact
 
+    def redact(self, id: str, reason: str | None = None, **kwargs: Any) -> Fact:
+        fact: Fact = self._call(self._cortex.redact, id, reason, **kwargs)
+        return fact
+
     def recall(self, project: str | None = None, **kwargs: Any) -> FactPage:
         page: FactPage = self._call(self._cortex.recall, project, **kwargs)
         return page
@@ -76,3 +82,31 @@ class CortexSync:
 
     def statistics(self) -> CortexStatistics:
         return self._cortex.statistics()
+
+
+class LedgerSync:
+    """Blocking twin of ``cx.ledger``."""
+
+    def __init__(self, portal: BlockingPortal, ledger: LedgerHandle) -> None:
+        self._portal = portal
+        self._ledger = ledger
+
+    @property
+    def public_key(self) -> str:
+        return self._ledger.public_key
+
+    def checkpoint(self) -> Checkpoint:
+        return self._portal.call(self._ledger.checkpoint)
+
+    def checkpoints(self, limit: int = 100) -> list[Checkpoint]:
+        return self._portal.call(self._ledger.checkpoints, limit)
+
+    def inclusion_proof(self, leaf_index: int, tree_size: int | None = None) -> InclusionProof:
+        return self._portal.call(self._ledger.inclusion_proof, leaf_index, tree_size)
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
+        return self._portal.call(self._ledger.consistency_proof, old_size, new_size)
+
+    def verify(self, progress: Callable[[int, int], Any] | None = None) -> VerifyReport:
+        report: VerifyReport = self._portal.call(self._ledger.verify, progress)
+        return report

@@ -25,6 +25,12 @@ def test_cortex_sync_does_everything_the_async_facade_does(db_path: Path) -> Non
         assert cx.statistics().ledger_size == 4
         with pytest.raises(FactNotFound):
             cx.get("missing")
+        assert cx.redact(newer.id, "private").status == "redacted"
+        head = cx.ledger.checkpoint()
+        assert head.tree_size == 5 and cx.ledger.checkpoints()[0] == head
+        assert cx.ledger.inclusion_proof(0).tree_size == 5
+        assert cx.ledger.consistency_proof(2).new_size == 5
+        assert cx.ledger.verify().ok and cx.ledger.public_key.startswith("cortex.local/")
 
 
 def test_settings_come_from_env_then_arguments(
