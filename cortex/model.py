@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import msgspec
 
-Status = Literal["active", "superseded", "deprecated", "redacted"]
+Lifecycle = Literal["active", "superseded", "deprecated", "redacted"]
 
 
 class Fact(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,8 +26,12 @@ class Fact(msgspec.Struct, frozen=True, kw_only=True):
     tags: list[str]
     source: str | None
     meta: dict[str, Any]
-    confidence: str
+    #: from consensus only: "stated", "verified" (v1 score >= 1.5) or "disputed" (<= 0.5)
+    status: str
+    #: v1 score: max(0, 1 + 0.1 * sum of current votes)
     consensus_score: float
+    #: v2: sum(value * weight) / sum(weight) over current votes, in [-1, 1] (0 without)
+    confidence: float
     content_hash: str
     valid_from: datetime
     valid_until: datetime | None
@@ -41,7 +45,7 @@ class Fact(msgspec.Struct, frozen=True, kw_only=True):
     redacted: bool
 
     @property
-    def status(self) -> Status:
+    def lifecycle(self) -> Lifecycle:
         if self.redacted:
             return "redacted"
         if self.deprecated_at is not None:

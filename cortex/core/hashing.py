@@ -55,14 +55,16 @@ STATE_FIELDS = (
     "id", "tenant", "project", "kind", "content_hash", "attrs_hash", "lineage",
     "supersedes", "superseded_by", "superseded_at", "superseded_seq", "valid_from",
     "valid_until", "recorded_at", "recorded_seq", "deprecated_at", "deprecated_seq",
-    "deprecation_reason", "redacted", "redacted_at", "redacted_seq", "confidence",
-    "consensus_score",
+    "deprecation_reason", "redacted", "redacted_at", "redacted_seq", "status",
+    "consensus_score", "confidence",
 )
 
 
 def fact_state_hash(row: Mapping[str, Any]) -> str:
-    """Hash a fact row's state. ``consensus_score`` enters as integer thousandths."""
+    """Hash a fact row's state. Scores enter as integer millionths (canonical JSON keeps
+    floats out of hashed payloads)."""
     state = {name: row[name] for name in STATE_FIELDS}
-    state["consensus_score"] = round(float(row["consensus_score"]) * 1000)
+    state["consensus_score"] = round(float(row["consensus_score"]) * 1_000_000)
+    state["confidence"] = round(float(row["confidence"]) * 1_000_000)
     state["redacted"] = bool(row["redacted"])
     return hashlib.sha256(canonical_json(state)).hexdigest()

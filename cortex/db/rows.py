@@ -15,8 +15,9 @@ from cortex.core.timeutil import from_micros
 from cortex.model import Checkpoint, Fact
 
 FACT_FIELDS = (
-    "id", "tenant", "project", "kind", "content", "tags", "source", "meta", "confidence",
-    "consensus_score", "content_hash", "attrs_hash", "lineage", "supersedes", "superseded_by",
+    "id", "tenant", "project", "kind", "content", "tags", "source", "meta", "status",
+    "consensus_score", "confidence", "content_hash", "attrs_hash", "lineage", "supersedes",
+    "superseded_by",
     "superseded_at", "superseded_seq", "valid_from", "valid_until", "recorded_at",
     "recorded_seq", "deprecated_at", "deprecated_seq", "deprecation_reason", "redacted",
     "redacted_at", "redacted_seq", "state_seq",
@@ -46,8 +47,9 @@ def fact_from_row(row: Sequence[Any] | dict[str, Any]) -> Fact:
         tags=json.loads(r["tags"]),
         source=r["source"],
         meta=json.loads(r["meta"]),
-        confidence=r["confidence"],
+        status=r["status"],
         consensus_score=r["consensus_score"],
+        confidence=r["confidence"],
         content_hash=r["content_hash"],
         valid_from=from_micros(r["valid_from"]),
         valid_until=_maybe_time(r["valid_until"]),

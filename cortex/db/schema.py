@@ -21,9 +21,10 @@ CREATE TABLE facts (
     tags               TEXT NOT NULL DEFAULT '[]',
     source             TEXT,
     meta               TEXT NOT NULL DEFAULT '{}',
-    confidence         TEXT NOT NULL DEFAULT 'stated'
-                       CHECK (confidence IN ('stated', 'verified', 'disputed')),
-    consensus_score    REAL NOT NULL DEFAULT 1.0,
+    status             TEXT NOT NULL DEFAULT 'stated'    -- from consensus, never from clients
+                       CHECK (status IN ('stated', 'verified', 'disputed')),
+    consensus_score    REAL NOT NULL DEFAULT 1.0,        -- v1: max(0, 1 + 0.1 * sum of votes)
+    confidence         REAL NOT NULL DEFAULT 0.0,        -- v2: reputation-weighted, in [-1, 1]
     content_hash       TEXT NOT NULL,      -- sha256 hex of the content; kept after redaction
     attrs_hash         TEXT NOT NULL,      -- sha256 hex of canonical {tags, source, meta}
     lineage            TEXT NOT NULL,      -- id of the first version: history key

@@ -30,7 +30,7 @@ async def test_get_right_after_store_returns_the_fact_from_a_reader(cx: Cortex) 
     assert fetched.content == "Use WAL mode"
     assert fetched.tags == ["sqlite"] and fetched.meta == {"by": "ops"}
     assert fetched.content_hash == content_hash("Use WAL mode")
-    assert fetched.status == "active"
+    assert fetched.lifecycle == "active"
     assert cx.statistics().readers.processed == before + 1
 
 
@@ -99,7 +99,7 @@ async def test_update_makes_a_new_version_and_supersedes_the_old(cx: Cortex) -> 
     assert new.tags == ["a"] and new.meta == {"k": 1}, "unchanged fields carry over"
     assert new.valid_from == old.valid_from, "an update keeps valid time unless given"
     previous = await cx.get(old.id)
-    assert previous.status == "superseded" and previous.superseded_by == new.id
+    assert previous.lifecycle == "superseded" and previous.superseded_by == new.id
     assert previous.superseded_at == new.recorded_at
     assert [f.content for f in await cx.history(old.id)] == ["v1", "v2"]
     assert [f.id for f in await cx.history(new.id)] == [old.id, new.id]
@@ -113,10 +113,10 @@ async def test_update_makes_a_new_version_and_supersedes_the_old(cx: Cortex) -> 
 async def test_deprecate_hides_from_recall_but_keeps_history(cx: Cortex) -> None:
     fact = await cx.store(project="p", content="stale")
     retired = await cx.deprecate(fact.id, reason="replaced by the runbook")
-    assert retired.status == "deprecated"
+    assert retired.lifecycle == "deprecated"
     assert retired.deprecation_reason == "replaced by the runbook"
     assert [f.id for f in await cx.recall(project="p")] == []
-    assert (await cx.get(fact.id)).status == "deprecated"
+    assert (await cx.get(fact.id)).lifecycle == "deprecated"
     with pytest.raises(FactIsDeprecated):
         await cx.deprecate(fact.id)
     with pytest.raises(FactIsDeprecated):

@@ -143,12 +143,12 @@ async def test_redaction_erases_content_keeps_hashes_and_verifies(cx: Cortex) ->
                           meta={"owner": "alice"})
     newer = await cx.update(fact.id, content="card ending 1111")
     redacted = await cx.redact(fact.id, reason="GDPR request 42")
-    assert redacted.status == "redacted" and redacted.content is None and redacted.tags == []
+    assert redacted.lifecycle == "redacted" and redacted.content is None and redacted.tags == []
     assert redacted.content_hash == hashlib.sha256(b"card 4111 1111 1111 1111").hexdigest()
     assert (await cx.get(newer.id)).content is None, "every version is redacted"
     assert await cx.recall(project="p") == []
     history = await cx.history(newer.id)
-    assert [v.status for v in history] == ["redacted", "redacted"]
+    assert [v.lifecycle for v in history] == ["redacted", "redacted"]
     with pytest.raises(FactIsRedacted):
         await cx.redact(newer.id)
     with pytest.raises(FactIsRedacted):

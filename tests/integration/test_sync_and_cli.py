@@ -21,11 +21,11 @@ def test_cortex_sync_does_everything_the_async_facade_does(db_path: Path) -> Non
         assert [f.id for f in cx.history(newer.id)] == [fact.id, newer.id]
         assert [f.id for f in cx.recall("notes")] == [newer.id]
         batch = cx.store_many([{"project": "notes", "content": "two"}])
-        assert cx.deprecate(batch[0].id, "obsolete").status == "deprecated"
+        assert cx.deprecate(batch[0].id, "obsolete").lifecycle == "deprecated"
         assert cx.statistics().ledger_size == 4
         with pytest.raises(FactNotFound):
             cx.get("missing")
-        assert cx.redact(newer.id, "private").status == "redacted"
+        assert cx.redact(newer.id, "private").lifecycle == "redacted"
         head = cx.ledger.checkpoint()
         assert head.tree_size == 5 and cx.ledger.checkpoints()[0] == head
         assert cx.ledger.inclusion_proof(0).tree_size == 5

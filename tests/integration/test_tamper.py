@@ -105,7 +105,8 @@ async def test_a_forged_fact_row_is_refused_on_read(db_path: Path) -> None:
     with raw(db_path) as conn:
         conn.execute(
             "INSERT INTO facts SELECT 'forged', tenant, project, kind, 'trust me', tags, source,"
-            " meta, confidence, consensus_score, content_hash, attrs_hash, 'forged', supersedes,"
+            " meta, status, consensus_score, confidence, content_hash, attrs_hash, 'forged',"
+            " supersedes,"
             " superseded_by, valid_from, valid_until, recorded_at, 999, superseded_at,"
             " superseded_seq, deprecated_at, deprecated_seq, deprecation_reason, redacted,"
             " redacted_at, redacted_seq, state_seq FROM facts WHERE id = ?", (ids[0],))
@@ -158,7 +159,7 @@ async def test_replaying_an_older_version_of_a_row_is_refused(db_path: Path) -> 
 async def test_metadata_edits_are_refused_on_read(db_path: Path) -> None:
     ids = await seed(db_path)
     edits = ["kind = 'rule'", "valid_until = valid_from + 1", "consensus_score = 9.9",
-             "confidence = 'verified'", "tags = '[\"x\"]'"]
+             "status = 'verified'", "confidence = 0.9", "tags = '[\"x\"]'"]
     with raw(db_path) as conn:
         for fact_id, edit in zip(ids, edits, strict=False):
             conn.execute(f"UPDATE facts SET {edit} WHERE id = ?", (fact_id,))

@@ -92,7 +92,7 @@ def _insert_version(
         "id": draft.id, "tenant": tenant, "project": draft.project, "kind": draft.kind,
         "content": draft.content, "tags": json.dumps(list(draft.tags), ensure_ascii=False),
         "source": draft.source, "meta": json.dumps(dict(draft.meta), ensure_ascii=False),
-        "confidence": "stated", "consensus_score": 1.0, "content_hash": chash,
+        "status": "stated", "consensus_score": 1.0, "confidence": 0.0, "content_hash": chash,
         "attrs_hash": ahash, "lineage": lineage, "supersedes": supersedes,
         "superseded_by": None, "superseded_at": None, "superseded_seq": None,
         "valid_from": valid_from, "valid_until": draft.valid_until, "recorded_at": now,
