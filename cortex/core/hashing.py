@@ -27,22 +27,35 @@ def content_hash(content: str) -> str:
 
 def attrs_hash(tags: Sequence[str], source: str | None, meta: dict[str, Any]) -> str:
     body = {"tags": list(tags), "source": source, "meta": meta}
-    return hashlib.sha256(canonical_json(body)).hexdigest()
+    return hashlib.sha256(canonical_json(body, keys_checked=True)).hexdigest()
 
 
 def canonical_entry(
     seq: int, tenant: str, action: str, payload: dict[str, Any], recorded_at: int
 ) -> bytes:
-    """The bytes a ledger entry is hashed as (and, later, its Merkle leaf)."""
-    return canonical_json(
-        {
-            "seq": seq,
-            "tenant": tenant,
-            "action": action,
-            "payload": payload,
-            "recorded_at": recorded_at,
-        }
+    """The bytes a ledger entry is hashed as, and its Merkle leaf's data.
+
+    Equal to ``canonical_json({"seq", "tenant", "action", "payload", "recorded_at"})``.
+    """
+    return entry_from_payload_text(
+        seq, tenant, action, canonical_json(payload, keys_checked=True).decode(), recorded_at
     )
+
+
+def entry_from_payload_text(
+    seq: int, tenant: str, action: str, payload_text: str, recorded_at: int
+) -> bytes:
+    """``canonical_entry`` for a payload already in canonical JSON (serialized once).
+
+    Keys in code-point order: action, payload, recorded_at, seq, tenant.
+    """
+    return (f'{{"action":{_quote(action)},"payload":{payload_text},'
+            f'"recorded_at":{int(recorded_at)},"seq":{int(seq)},'
+            f'"tenant":{_quote(tenant)}}}').encode()
+
+
+def _quote(text: str) -> str:
+    return canonical_json(text).decode("utf-8")
 
 
 def entry_hash(prev_hash: bytes, entry: bytes) -> bytes:
@@ -67,4 +80,4 @@ def fact_state_hash(row: Mapping[str, Any]) -> str:
     state["consensus_score"] = round(float(row["consensus_score"]) * 1_000_000)
     state["confidence"] = round(float(row["confidence"]) * 1_000_000)
     state["redacted"] = bool(row["redacted"])
-    return hashlib.sha256(canonical_json(state)).hexdigest()
+    return hashlib.sha256(canonical_json(state, keys_checked=True)).hexdigest()

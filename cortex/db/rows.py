@@ -7,9 +7,10 @@ Fact rows are selected with ``FACT_COLUMNS`` and turned into dicts keyed by
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Sequence
 from typing import Any
+
+import msgspec
 
 from cortex.core.timeutil import from_micros
 from cortex.model import Checkpoint, Fact
@@ -31,6 +32,9 @@ def row_dict(row: Sequence[Any]) -> dict[str, Any]:
     return dict(zip(FACT_FIELDS, tuple(row)[:_WIDTH], strict=True))
 
 
+_decode = msgspec.json.decode
+
+
 def _maybe_time(value: int | None) -> Any:
     return None if value is None else from_micros(value)
 
@@ -44,9 +48,9 @@ def fact_from_row(row: Sequence[Any] | dict[str, Any]) -> Fact:
         project=r["project"],
         kind=r["kind"],
         content=r["content"],
-        tags=json.loads(r["tags"]),
+        tags=_decode(r["tags"]),
         source=r["source"],
-        meta=json.loads(r["meta"]),
+        meta=_decode(r["meta"]),
         status=r["status"],
         consensus_score=r["consensus_score"],
         confidence=r["confidence"],

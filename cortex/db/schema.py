@@ -33,24 +33,23 @@ CREATE TABLE facts (
     valid_from         INTEGER NOT NULL,   -- valid time, µs since epoch UTC
     valid_until        INTEGER,
     recorded_at        INTEGER NOT NULL,   -- transaction time, µs since epoch UTC
-    recorded_seq       INTEGER NOT NULL UNIQUE REFERENCES ledger(seq) DEFERRABLE INITIALLY DEFERRED,
+    recorded_seq       INTEGER NOT NULL,
     superseded_at      INTEGER,
-    superseded_seq     INTEGER REFERENCES ledger(seq) DEFERRABLE INITIALLY DEFERRED,
+    superseded_seq     INTEGER,
     deprecated_at      INTEGER,
-    deprecated_seq     INTEGER REFERENCES ledger(seq) DEFERRABLE INITIALLY DEFERRED,
+    deprecated_seq     INTEGER,
     deprecation_reason TEXT,
     redacted           INTEGER NOT NULL DEFAULT 0,
     redacted_at        INTEGER,
-    redacted_seq       INTEGER REFERENCES ledger(seq) DEFERRABLE INITIALLY DEFERRED,
+    redacted_seq       INTEGER,
     -- the newest entry that changed this row: it records the row's state hash
-    state_seq          INTEGER NOT NULL REFERENCES ledger(seq) DEFERRABLE INITIALLY DEFERRED,
+    state_seq          INTEGER NOT NULL,
     CHECK (valid_until IS NULL OR valid_until > valid_from)
 ) STRICT;
 
 -- Recall of the current versions of one project.
 CREATE INDEX facts_current ON facts (tenant, project, recorded_seq)
     WHERE superseded_seq IS NULL AND deprecated_seq IS NULL;
-CREATE INDEX facts_tenant_seq ON facts (tenant, recorded_seq);
 CREATE INDEX facts_lineage ON facts (lineage, recorded_seq);
 
 CREATE TABLE ledger (
@@ -66,7 +65,7 @@ CREATE TABLE ledger (
 -- Which entries changed which fact: the newest one must be the row's state_seq.
 CREATE TABLE ledger_subjects (
     fact_id  TEXT NOT NULL,
-    seq      INTEGER NOT NULL REFERENCES ledger(seq) DEFERRABLE INITIALLY DEFERRED,
+    seq      INTEGER NOT NULL,
     PRIMARY KEY (fact_id, seq)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX ledger_subjects_seq ON ledger_subjects (seq);
@@ -93,6 +92,10 @@ CREATE TABLE log_meta (
     value  TEXT NOT NULL
 ) STRICT;
 """
+
+# The *_seq columns point into the ledger without SQL foreign keys on purpose: a deferred
+# foreign key makes every ledger insert scan the facts table for children (the columns are
+# not all indexed), and integrity here is checked by hashes and proofs, not by SQLite.
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "facts_ledger_merkle_checkpoints", _FACTS_AND_LEDGER),

@@ -161,8 +161,9 @@ class Cortex:
         """
         draft = v.draft_fact(project=project, content=content, kind=kind, tags=tags,
                              source=source, meta=meta, valid_from=valid_from,
-                             valid_until=valid_until, id=id)
-        reply: FactStored = await self._write(StoreFact(self._tenant(tenant), _with_id(draft)))
+                             valid_until=valid_until, id=new_fact_id() if id is None else id)
+        command = StoreFact(self._tenant(tenant), draft, id_given=id is not None)
+        reply: FactStored = await self._write(command)
         return reply.fact
 
     async def store_many(
@@ -176,7 +177,8 @@ class Cortex:
             InvalidInput: naming ``items[i].field`` for the first bad item.
         """
         drafts = []
-        for index, item in enumerate(items):
+        items_list = list(items)
+        for index, item in enumerate(items_list):
             if index >= v.MAX_BATCH:
                 raise InvalidInput("items", f"has more than {v.MAX_BATCH} facts")
             if not isinstance(item, Mapping):
@@ -192,7 +194,9 @@ class Cortex:
                 raise InvalidInput(f"items[{index}]", "needs project and content") from None
         if not drafts:
             raise InvalidInput("items", "must hold at least one fact")
-        reply: FactsStored = await self._write(StoreFacts(self._tenant(tenant), tuple(drafts)))
+        id_given = any(item.get("id") is not None for item in items_list)
+        command = StoreFacts(self._tenant(tenant), tuple(drafts), id_given)
+        reply: FactsStored = await self._write(command)
         return reply.facts
 
     async def update(self, id: str, *, tenant: str | None = None, **changes: Any) -> Fact:

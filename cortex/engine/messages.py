@@ -15,6 +15,8 @@ from cortex.model import Checkpoint, Fact
 class StoreFact:
     tenant: str
     draft: FactDraft
+    #: the caller chose the id (an import, a retry): look for an existing fact first
+    id_given: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +25,7 @@ class StoreFacts:
 
     tenant: str
     drafts: tuple[FactDraft, ...]
+    id_given: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,11 +84,11 @@ def apply_command(
 ) -> object:
     """Run one command's mutations (inside its savepoint) and return its reply."""
     match command:
-        case StoreFact(tenant, draft):
-            fact, created = mutations.store_fact(conn, ledger, tenant, draft)
+        case StoreFact(tenant, draft, id_given):
+            fact, created = mutations.store_fact(conn, ledger, tenant, draft, id_given)
             return FactStored(fact, created)
-        case StoreFacts(tenant, drafts):
-            return FactsStored(mutations.store_facts(conn, ledger, tenant, drafts))
+        case StoreFacts(tenant, drafts, id_given):
+            return FactsStored(mutations.store_facts(conn, ledger, tenant, drafts, id_given))
         case UpdateFact(tenant, fact_id, new_id, changes):
             return FactUpdated(
                 mutations.update_fact(conn, ledger, tenant, fact_id, new_id, changes)
@@ -129,16 +129,20 @@ def run_batch(
     result; the others commit. A SQLite failure outside a command's own logic (I/O,
     disk full, failed COMMIT) rolls back everything and raises ``WriterFailed``.
     """
-    ledger = mutations.Ledger(conn, head)
+    ledger = mutations.Ledger(conn, head, buffer=mutations.WriteBuffer(mutations.FACT_INSERT))
     results: list[object] = []
     context.made.clear()
     try:
         conn.execute("BEGIN IMMEDIATE")
-        for command in commands:
+        for run in _runs(commands):
+            if isinstance(run, list):
+                results.extend(_store_run(conn, ledger, run))
+                continue
             mark = ledger.head
             conn.execute("SAVEPOINT command")
             try:
-                results.append(apply_command(conn, ledger, command, context))
+                results.append(apply_command(conn, ledger, run, context))
+                ledger.flush()
             except sqlean.Error as error:
                 if not isinstance(error, sqlean.IntegrityError):
                     raise  # the connection or the disk is in trouble: fail the batch
@@ -163,6 +167,42 @@ def run_batch(
     return results, ledger.head
 
 
+def _runs(commands: Sequence[WriteCommand]) -> list[WriteCommand | list[StoreFact]]:
+    """Group consecutive stores of Cortex-generated ids (the hot path) into runs."""
+    runs: list[WriteCommand | list[StoreFact]] = []
+    for command in commands:
+        if isinstance(command, StoreFact) and not command.id_given:
+            if runs and isinstance(runs[-1], list):
+                runs[-1].append(command)
+            else:
+                runs.append([command])
+        else:
+            runs.append(command)
+    return runs
+
+
+def _store_run(
+    conn: sqlite3.Connection, ledger: mutations.Ledger, run: list[StoreFact]
+) -> list[object]:
+    """Plain stores without savepoints: everything that can refuse a store (validity
+    against the commit time) is checked before its rows are buffered, so a refused one
+    leaves nothing behind; the run's rows then go in with one ``executemany`` per table."""
+    results: list[object] = []
+    for command in run:
+        head, rows = ledger.head, ledger.buffer.mark()
+        try:
+            fact, created = mutations.store_fact(conn, ledger, command.tenant, command.draft,
+                                                 id_given=False)
+        except Exception as error:  # noqa: BLE001 - this store fails alone
+            ledger.head = head
+            ledger.buffer.reset(rows)
+            results.append(error)
+        else:
+            results.append(FactStored(fact, created))
+    ledger.flush()
+    return results
+
+
 def _rollback_quietly(conn: sqlite3.Connection) -> None:
     """Roll back whatever is open; a broken connection is the restart's problem."""
     with contextlib.suppress(sqlean.Error):
@@ -178,6 +218,7 @@ def _undo(
     error: Exception,
 ) -> None:
     """Roll one command back to its savepoint; its error becomes its result."""
+    ledger.buffer.reset()
     conn.execute("ROLLBACK TO command")
     ledger.head = mark
     results.append(error)

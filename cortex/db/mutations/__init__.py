@@ -8,19 +8,22 @@ transaction, so a change and the entry that vouches for it commit or vanish toge
 
 from cortex.db.mutations.checkpoints import Signer, due_checkpoints, make_checkpoint
 from cortex.db.mutations.facts import (
+    FACT_INSERT,
     deprecate_fact,
     redact_fact,
     store_fact,
     store_facts,
     update_fact,
 )
-from cortex.db.mutations.ledger import GENESIS, ChainHead, Ledger
+from cortex.db.mutations.ledger import GENESIS, ChainHead, Ledger, WriteBuffer
 
 __all__ = [
+    "FACT_INSERT",
     "GENESIS",
     "ChainHead",
     "Ledger",
     "Signer",
+    "WriteBuffer",
     "deprecate_fact",
     "due_checkpoints",
     "make_checkpoint",

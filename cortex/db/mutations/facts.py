@@ -13,6 +13,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from cortex.core.hashing import attrs_hash, content_hash, fact_state_hash
 from cortex.core.validation import FactChanges, FactDraft, check_validity
 from cortex.db.mutations.ledger import Ledger
@@ -32,7 +34,7 @@ _INSERT_FIELDS = (
     "attrs_hash", "lineage", "supersedes", "valid_from", "valid_until", "recorded_at",
     "recorded_seq", "state_seq",
 )
-_INSERT = (
+FACT_INSERT = (
     f"INSERT INTO facts ({', '.join(_INSERT_FIELDS)})"
     f" VALUES ({', '.join('?' for _ in _INSERT_FIELDS)})"
 )
@@ -43,17 +45,23 @@ def _row(conn: sqlite3.Connection, fact_id: str) -> dict[str, Any] | None:
     return None if found is None else row_dict(found)
 
 
+def _json(value: object) -> str:
+    return msgspec.json.encode(value).decode("utf-8")
+
+
 def _hash_of(text: str | None) -> str | None:
     return None if text is None else hashlib.sha256(text.encode()).hexdigest()
 
 
 def store_fact(
-    conn: sqlite3.Connection, ledger: Ledger, tenant: str, draft: FactDraft
+    conn: sqlite3.Connection, ledger: Ledger, tenant: str, draft: FactDraft,
+    id_given: bool = True,
 ) -> tuple[Fact, bool]:
     """Insert a new fact; return ``(fact, created)``.
 
     A draft whose id already exists with identical content is an idempotent replay:
-    the stored fact comes back with ``created=False`` and nothing is written.
+    the stored fact comes back with ``created=False`` and nothing is written. Ids Cortex
+    generated itself (UUIDv7, ``id_given=False``) cannot exist yet and are not looked up.
 
     Raises:
         FactConflict: the id exists with different content (or in another tenant).
@@ -61,7 +69,7 @@ def store_fact(
     assert draft.id is not None, "the facade assigns ids before the writer sees a draft"
     chash = content_hash(draft.content)
     ahash = attrs_hash(draft.tags, draft.source, dict(draft.meta))
-    existing = _row(conn, draft.id)
+    existing = _row(conn, draft.id) if id_given else None
     if existing is not None:
         same = (existing["tenant"], existing["project"], existing["kind"],
                 existing["content_hash"], existing["attrs_hash"])
@@ -90,8 +98,8 @@ def _insert_version(
     check_validity(valid_from, draft.valid_until)
     row: dict[str, Any] = {
         "id": draft.id, "tenant": tenant, "project": draft.project, "kind": draft.kind,
-        "content": draft.content, "tags": json.dumps(list(draft.tags), ensure_ascii=False),
-        "source": draft.source, "meta": json.dumps(dict(draft.meta), ensure_ascii=False),
+        "content": draft.content, "tags": _json(list(draft.tags)),
+        "source": draft.source, "meta": _json(dict(draft.meta)),
         "status": "stated", "consensus_score": 1.0, "confidence": 0.0, "content_hash": chash,
         "attrs_hash": ahash, "lineage": lineage, "supersedes": supersedes,
         "superseded_by": None, "superseded_at": None, "superseded_seq": None,
@@ -100,7 +108,7 @@ def _insert_version(
         "deprecation_reason": None, "redacted": 0, "redacted_at": None, "redacted_seq": None,
         "state_seq": seq,
     }
-    conn.execute(_INSERT, [row[name] for name in _INSERT_FIELDS])
+    ledger.buffer.rows["facts"].append([row[name] for name in _INSERT_FIELDS])
     states = {**other_states, str(draft.id): fact_state_hash(row)}
     payload = {
         "fact_id": draft.id, "project": draft.project, "kind": draft.kind,
@@ -249,7 +257,8 @@ def redact_fact(
 
 
 def store_facts(
-    conn: sqlite3.Connection, ledger: Ledger, tenant: str, drafts: tuple[FactDraft, ...]
+    conn: sqlite3.Connection, ledger: Ledger, tenant: str, drafts: tuple[FactDraft, ...],
+    id_given: bool = True,
 ) -> list[Fact]:
     """Store several facts in the caller's savepoint: all of them or none.
 
@@ -259,7 +268,7 @@ def store_facts(
     facts: list[Fact] = []
     for index, draft in enumerate(drafts):
         try:
-            fact, _ = store_fact(conn, ledger, tenant, draft)
+            fact, _ = store_fact(conn, ledger, tenant, draft, id_given)
         except (FactConflict, InvalidInput) as error:
             raise InvalidInput(f"items[{index}]", str(error)) from error
         facts.append(fact)

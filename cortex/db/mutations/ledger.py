@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from cortex.core.canonical import canonical_json
-from cortex.core.hashing import GENESIS_HASH, canonical_entry, entry_hash
+from cortex.core.hashing import GENESIS_HASH, entry_from_payload_text, entry_hash
 from cortex.core.merkle import CompactRange, leaf_hash
 
 
@@ -35,19 +35,60 @@ def _wall_clock() -> int:
     return time.time_ns() // 1000
 
 
+_INSERTS = {
+    "facts": "",  # given by the facts module, which owns the column list
+    "ledger": "INSERT INTO ledger (seq, tenant, action, payload, prev_hash, entry_hash,"
+              " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "nodes": "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)",
+    "subjects": "INSERT INTO ledger_subjects (fact_id, seq) VALUES (?, ?)",
+}
+
+
+class WriteBuffer:
+    """Rows waiting to be inserted with one ``executemany`` per table.
+
+    Inserting row by row costs a statement each; a store makes five rows. The writer
+    flushes at the end of every command's savepoint, and once per run of plain stores.
+    """
+
+    def __init__(self, fact_insert: str) -> None:
+        self.sql = {**_INSERTS, "facts": fact_insert}
+        self.rows: dict[str, list[Sequence[Any]]] = {name: [] for name in self.sql}
+
+    def mark(self) -> dict[str, int]:
+        return {name: len(rows) for name, rows in self.rows.items()}
+
+    def reset(self, mark: dict[str, int] | None = None) -> None:
+        """Drop the rows added since ``mark`` (all of them without one)."""
+        for name, rows in self.rows.items():
+            del rows[(mark or {}).get(name, 0):]
+
+    def flush(self, conn: sqlite3.Connection) -> None:
+        for name in ("ledger", "nodes", "subjects", "facts"):
+            if self.rows[name]:
+                conn.executemany(self.sql[name], self.rows[name])
+        self.reset()
+
+
 class Ledger:
     """Appends entries inside the writer's transaction; ``head`` moves with each append.
 
     ``stamp()`` tells a mutation the seq and time its entry will get before the entry is
-    written, because the fact state the entry vouches for contains both.
+    written, because the fact state the entry vouches for contains both. Rows go to
+    ``buffer`` and reach SQLite when the writer flushes it.
     """
 
     def __init__(
-        self, conn: sqlite3.Connection, head: ChainHead, clock: Callable[[], int] = _wall_clock
+        self,
+        conn: sqlite3.Connection,
+        head: ChainHead,
+        clock: Callable[[], int] = _wall_clock,
+        buffer: WriteBuffer | None = None,
     ) -> None:
         self.conn = conn
         self.head = head
         self.clock = clock
+        self.buffer = buffer or WriteBuffer("")
         self._stamp: tuple[int, int] | None = None
 
     def stamp(self) -> tuple[int, int]:
@@ -63,24 +104,20 @@ class Ledger:
     def append(
         self, tenant: str, action: str, payload: dict[str, Any], subjects: Iterable[str] = ()
     ) -> tuple[int, int]:
-        """Write the stamped entry, its Merkle nodes and its subjects; return the stamp."""
+        """Buffer the stamped entry, its Merkle nodes and its subjects; return the stamp."""
         seq, recorded_at = self.stamp()
         head = self.head
-        entry = canonical_entry(seq, tenant, action, payload, recorded_at)
+        payload_text = canonical_json(payload, keys_checked=True).decode("utf-8")
+        entry = entry_from_payload_text(seq, tenant, action, payload_text, recorded_at)
         digest = entry_hash(head.last_hash, entry)
-        self.conn.execute(
-            "INSERT INTO ledger (seq, tenant, action, payload, prev_hash, entry_hash, recorded_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (seq, tenant, action, canonical_json(payload).decode("utf-8"), head.last_hash,
-             digest, recorded_at),
-        )
         frontier, nodes = head.frontier.append(leaf_hash(entry))
-        self.conn.executemany(
-            "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)", nodes
-        )
-        self.conn.executemany(
-            "INSERT INTO ledger_subjects (fact_id, seq) VALUES (?, ?)",
-            [(subject, seq) for subject in subjects],
-        )
+        rows = self.buffer.rows
+        rows["ledger"].append(
+            (seq, tenant, action, payload_text, head.last_hash, digest, recorded_at))
+        rows["nodes"].extend(nodes)
+        rows["subjects"].extend((subject, seq) for subject in subjects)
         self.head = ChainHead(seq + 1, digest, recorded_at, frontier)
         return seq, recorded_at
+
+    def flush(self) -> None:
+        self.buffer.flush(self.conn)
