@@ -119,3 +119,29 @@ def test_any_input_is_accepted_or_refused_with_invalid_input(arguments: dict[str
         draft_fact(**arguments)
     except InvalidInput as error:
         assert error.field.split("[")[0] in {*arguments, "valid_until"}
+
+
+@given(json_values)
+def test_canonical_json_equals_sorted_compact_json_without_floats(value: object) -> None:
+    import json
+
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical_json(value) == expected.encode()
+
+
+@given(st.integers(0, 2**40), st.text(max_size=12), st.text(max_size=12), json_values,
+       st.integers(0, 2**60))
+def test_entry_bytes_equal_the_canonical_json_of_the_entry(
+    seq: int, tenant: str, action: str, payload: object, recorded_at: int
+) -> None:
+    body = {"seq": seq, "tenant": tenant, "action": action, "payload": payload,
+            "recorded_at": recorded_at}
+    entry = canonical_entry(seq, tenant, action, payload, recorded_at)  # type: ignore[arg-type]
+    assert entry == canonical_json(body)
+
+
+@pytest.mark.parametrize("bad", [{"when": datetime(2026, 1, 1, tzinfo=UTC)}, {"s": {1, 2}},
+                                 [float("inf")], {"deep": b"bytes"}])
+def test_canonical_json_refuses_types_without_one_json_form(bad: object) -> None:
+    with pytest.raises(NotCanonical):
+        canonical_json(bad)
