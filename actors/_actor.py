@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from actors._envelope import Envelope
+from actors._envelope import Envelope, request_id_var
 
 M = TypeVar("M")
 
@@ -54,8 +54,12 @@ class BatchActor(Actor[M]):
         """
         results: list[object] = []
         for envelope in batch:
+            # As for a plain Actor, ``handle`` sees the request id of its own message.
+            token = request_id_var.set(envelope.request_id)
             try:
                 results.append(await self.handle(envelope.message))
             except Exception as error:  # noqa: BLE001 - delivered to the asker
                 results.append(error)
+            finally:
+                request_id_var.reset(token)
         return results

@@ -41,6 +41,9 @@ class _Runner:
         self.done = anyio.Event()
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        # This task copied the spawner's context: drop its request id, or a handler not
+        # given one per message (``handle_batch``) would see the spawner's, forever.
+        request_id_var.set(None)
         try:
             with self.scope, self.receive:
                 await self.actor.on_start()
@@ -224,10 +227,20 @@ class ActorSystem:
         self._spawned.append((ref, mailbox, runners))
         # Clone every receiver before the first one can exit and close the shared state.
         receivers = [mailbox.receive] + [mailbox.receive.clone() for _ in range(pool_size - 1)]
-        for receive in receivers:
-            runner = _Runner(factory(), mailbox, receive, max_batch, self.max_restarts)
-            runners.append(runner)
-            await self._task_group.start(runner.run)
+        started = 0
+        try:
+            for receive in receivers:
+                runner = _Runner(factory(), mailbox, receive, max_batch, self.max_restarts)
+                runners.append(runner)
+                await self._task_group.start(runner.run)
+                started += 1
+        except BaseException:
+            # A member failed to start: close the receivers no running member owns (the
+            # failed one's, closed already or never entered, and the unused clones), or
+            # they leak. The members already running are stopped with the system.
+            for receive in receivers[started:]:
+                receive.close()
+            raise
         return ref
 
     async def stop(self, ref: ActorRef[Any], drain_timeout: float | None = None) -> None:

@@ -92,6 +92,37 @@ class FactIsRedacted(CortexError):
         self.fact_id = fact_id
 
 
+class AgentNotFound(CortexError):
+    """Raised when no agent with this id exists in the caller's tenant."""
+
+    code = "agent_not_found"
+
+    def __init__(self, agent_id: str) -> None:
+        super().__init__(f"agent {agent_id!r} not found", agent_id=agent_id)
+        self.agent_id = agent_id
+
+
+class AgentInactive(CortexError):
+    """Raised when a deactivated agent votes (or is deactivated again)."""
+
+    code = "agent_inactive"
+
+    def __init__(self, agent_id: str) -> None:
+        super().__init__(f"agent {agent_id!r} is deactivated", agent_id=agent_id)
+        self.agent_id = agent_id
+
+
+class AgentExists(CortexError):
+    """Raised when registering a name the tenant already has an agent for."""
+
+    code = "agent_exists"
+
+    def __init__(self, name: str, agent_id: str) -> None:
+        super().__init__(f"an agent named {name!r} already exists ({agent_id})",
+                         name=name, agent_id=agent_id)
+        self.agent_id = agent_id
+
+
 class IntegrityError(CortexError):
     """Raised when stored data does not match what the ledger vouches for; never served."""
 

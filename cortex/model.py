@@ -118,3 +118,57 @@ class VerifyReport(msgspec.Struct, frozen=True, kw_only=True):
     tree_size: int
     root_hash: str
     since: int = 0
+
+
+class Agent(msgspec.Struct, frozen=True, kw_only=True):
+    """A voter. ``reputation`` = α / (α + β); ``weight`` is what its votes count in v2."""
+
+    id: str
+    tenant: str
+    name: str
+    public_key: str | None
+    meta: dict[str, Any]
+    reputation: float
+    weight: float
+    alpha: int
+    beta: int
+    active: bool
+    created_at: datetime
+    deactivated_at: datetime | None
+
+
+class Vote(msgspec.Struct, frozen=True, kw_only=True):
+    """An agent's current vote on a fact (+1 or -1) and its weight when cast."""
+
+    fact_id: str
+    agent_id: str
+    value: int
+    weight: float
+    recorded_at: datetime
+    seq: int
+
+
+class VoteResult(msgspec.Struct, frozen=True, kw_only=True):
+    """A fact's scores right after a vote, from the same writer step."""
+
+    fact_id: str
+    status: str
+    consensus_score: float
+    confidence: float
+    votes: int
+    seq: int | None
+    reputation_changes: int = 0
+
+
+class ReputationChange(msgspec.Struct, frozen=True, kw_only=True):
+    """One observation added to an agent's Beta(α, β) when a fact it voted on resolved."""
+
+    agent_id: str
+    seq: int
+    fact_id: str
+    outcome: str
+    agreed: bool
+    alpha: int
+    beta: int
+    reputation: float
+    recorded_at: datetime

@@ -81,3 +81,21 @@ def fact_state_hash(row: Mapping[str, Any]) -> str:
     state["confidence"] = round(float(row["confidence"]) * 1_000_000)
     state["redacted"] = bool(row["redacted"])
     return hashlib.sha256(canonical_json(state, keys_checked=True)).hexdigest()
+
+
+def _millionths(value: float) -> int:
+    return round(float(value) * 1_000_000)
+
+
+def agent_state_hash(row: Mapping[str, Any]) -> str:
+    state = {name: row[name] for name in ("id", "tenant", "name", "public_key", "meta",
+                                          "alpha", "beta", "active", "created_at",
+                                          "deactivated_at")}
+    return hashlib.sha256(canonical_json(state, keys_checked=True)).hexdigest()
+
+
+def vote_state_hash(row: Mapping[str, Any]) -> str:
+    state = {name: row[name] for name in ("fact_id", "agent_id", "tenant", "value",
+                                          "recorded_at")}
+    state["weight"] = _millionths(row["weight"])
+    return hashlib.sha256(canonical_json(state, keys_checked=True)).hexdigest()

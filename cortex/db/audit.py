@@ -19,11 +19,13 @@ from cortex.core.canonical import NotCanonical, canonical_json
 from cortex.core.checkpoint import CheckpointInvalid, open_note
 from cortex.core.hashing import (
     GENESIS_HASH,
+    agent_state_hash,
     attrs_hash,
     canonical_entry,
     content_hash,
     entry_hash,
     fact_state_hash,
+    vote_state_hash,
 )
 from cortex.core.merkle import CompactRange, leaf_hash
 from cortex.db.rows import FACT_COLUMNS, row_dict
@@ -261,6 +263,7 @@ def verify_store(
                                          "this process committed"))
         checked, fact_problems, redacted = scan_facts(conn, since_seq=since_seq,
                                                       progress=progress)
+        fact_problems += scan_agents_and_votes(conn, since_seq)
     finally:
         conn.execute("COMMIT")
     return scan, checked, scan.problems + fact_problems, redacted
@@ -281,3 +284,40 @@ def _scan_from(
                         (since.size - 1,)).fetchone()
     return scan_ledger(conn, verifier_key, start=start, start_hash=bytes(last[0]),
                        start_time=last[1], progress=progress)
+
+
+def scan_agents_and_votes(conn: sqlite3.Connection, since_seq: int = 0) -> list[Problem]:
+    """Check agent and vote rows changed at or after ``since_seq`` against their entries."""
+    from cortex.db.rows import AGENT_COLUMNS, VOTE_COLUMNS, agent_row_dict, vote_row_dict
+
+    problems: list[Problem] = []
+    for raw in conn.execute(f"SELECT {AGENT_COLUMNS} FROM agents WHERE state_seq >= ?",
+                            (since_seq,)):
+        row = agent_row_dict(raw)
+        problem = _check_state(conn, f"agent:{row['id']}", row["tenant"],
+                               agent_state_hash(row), row["state_seq"])
+        if problem is not None:
+            problems.append(problem)
+    for raw in conn.execute(f"SELECT {VOTE_COLUMNS} FROM votes WHERE state_seq >= ?",
+                            (since_seq,)):
+        row = vote_row_dict(raw)
+        problem = _check_state(conn, f"vote:{row['fact_id']}:{row['agent_id']}",
+                               row["tenant"], vote_state_hash(row), row["state_seq"])
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
+def _check_state(
+    conn: sqlite3.Connection, subject: str, tenant: str, state: str, seq: int
+) -> Problem | None:
+    entry = conn.execute("SELECT tenant, payload FROM ledger WHERE seq = ?", (seq,)).fetchone()
+    if entry is None:
+        return Problem(seq, f"the entry vouching for {subject} is missing")
+    if entry[0] != tenant or json.loads(entry[1]).get("states", {}).get(subject) != state:
+        return Problem(seq, f"{subject} differs from the state its entry records")
+    newest = conn.execute("SELECT max(seq) FROM ledger_subjects WHERE fact_id = ?",
+                          (subject,)).fetchone()[0]
+    if newest != seq:
+        return Problem(newest, f"a later entry ({newest}) changed {subject}")
+    return None

@@ -12,8 +12,9 @@ from typing import Any
 
 import msgspec
 
+from cortex.core import consensus
 from cortex.core.timeutil import from_micros
-from cortex.model import Checkpoint, Fact
+from cortex.model import Agent, Checkpoint, Fact, Vote
 
 FACT_FIELDS = (
     "id", "tenant", "project", "kind", "content", "tags", "source", "meta", "status",
@@ -84,3 +85,35 @@ def checkpoint_from_row(
         signature=base64.b64encode(blob[4:]).decode(),
         note=note,
     )
+
+
+AGENT_FIELDS = ("id", "tenant", "name", "public_key", "meta", "alpha", "beta", "active",
+                "created_at", "deactivated_at", "state_seq")
+AGENT_COLUMNS = ", ".join(AGENT_FIELDS)
+VOTE_FIELDS = ("fact_id", "agent_id", "tenant", "value", "weight", "recorded_at", "state_seq")
+VOTE_COLUMNS = ", ".join(VOTE_FIELDS)
+
+
+def agent_row_dict(row: Sequence[Any]) -> dict[str, Any]:
+    return dict(zip(AGENT_FIELDS, tuple(row), strict=True))
+
+
+def agent_from_row(r: dict[str, Any]) -> Agent:
+    alpha, beta = r["alpha"], r["beta"]
+    return Agent(
+        id=r["id"], tenant=r["tenant"], name=r["name"], public_key=r["public_key"],
+        meta=_decode(r["meta"]), reputation=consensus.reputation(alpha, beta),
+        weight=consensus.agent_weight(alpha, beta), alpha=alpha, beta=beta,
+        active=bool(r["active"]), created_at=from_micros(r["created_at"]),
+        deactivated_at=_maybe_time(r["deactivated_at"]),
+    )
+
+
+def vote_row_dict(row: Sequence[Any]) -> dict[str, Any]:
+    return dict(zip(VOTE_FIELDS, tuple(row), strict=True))
+
+
+def vote_from_row(r: dict[str, Any]) -> Vote:
+    return Vote(fact_id=r["fact_id"], agent_id=r["agent_id"], value=r["value"],
+                weight=r["weight"], recorded_at=from_micros(r["recorded_at"]),
+                seq=r["state_seq"])

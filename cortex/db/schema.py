@@ -87,6 +87,55 @@ CREATE TABLE checkpoints (
     note         TEXT NOT NULL              -- C2SP signed note (tlog-checkpoint body)
 ) STRICT;
 
+-- Agents vote; their reputation is a Beta(alpha, beta) count of outcomes they agreed with.
+CREATE TABLE agents (
+    id            TEXT PRIMARY KEY,
+    tenant        TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    public_key    TEXT,
+    meta          TEXT NOT NULL DEFAULT '{}',
+    alpha         INTEGER NOT NULL DEFAULT 1,   -- 1 + resolved votes that agreed
+    beta          INTEGER NOT NULL DEFAULT 1,   -- 1 + resolved votes that disagreed
+    active        INTEGER NOT NULL DEFAULT 1,
+    created_at    INTEGER NOT NULL,
+    deactivated_at INTEGER,
+    state_seq     INTEGER NOT NULL,
+    UNIQUE (tenant, name)
+) STRICT;
+
+-- One current vote per (fact, agent); a withdrawal deletes the row (the ledger keeps it).
+CREATE TABLE votes (
+    fact_id      TEXT NOT NULL REFERENCES facts(id),
+    agent_id     TEXT NOT NULL REFERENCES agents(id),
+    tenant       TEXT NOT NULL,
+    value        INTEGER NOT NULL CHECK (value IN (-1, 1)),
+    weight       REAL NOT NULL,                -- the agent's weight when it voted
+    recorded_at  INTEGER NOT NULL,
+    state_seq    INTEGER NOT NULL,
+    PRIMARY KEY (fact_id, agent_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX votes_agent ON votes (agent_id);
+
+-- Which outcome of which fact each agent's reputation was credited for (at most one).
+CREATE TABLE reputation_credits (
+    fact_id   TEXT NOT NULL,
+    agent_id  TEXT NOT NULL,
+    agreed    INTEGER NOT NULL,
+    PRIMARY KEY (fact_id, agent_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE reputation_history (
+    agent_id     TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    fact_id      TEXT NOT NULL,
+    outcome      TEXT NOT NULL,
+    agreed       INTEGER NOT NULL,
+    alpha        INTEGER NOT NULL,
+    beta         INTEGER NOT NULL,
+    recorded_at  INTEGER NOT NULL,
+    PRIMARY KEY (agent_id, seq)
+) STRICT, WITHOUT ROWID;
+
 CREATE TABLE log_meta (
     key    TEXT PRIMARY KEY,
     value  TEXT NOT NULL

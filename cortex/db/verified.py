@@ -73,7 +73,7 @@ class ReadVerifier:
         self._cache_size = cache_size
 
     def check(self, conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) -> None:
-        """Raise ``IntegrityError`` naming the first row the ledger does not vouch for.
+        """Raise ``IntegrityError`` naming the first fact row the ledger does not vouch for.
 
         Precondition: called inside the read transaction that fetched ``rows``.
         """
@@ -83,41 +83,62 @@ class ReadVerifier:
         size = ledger_size(conn)
         root = self.trusted.root_at(size)
         for row in rows:
-            self._check_row(conn, row, size, root)
+            if not row["redacted"]:
+                self._check_content(row)
+            self._vouch(conn, row["id"], row["tenant"], fact_state_hash(row), row["state_seq"],
+                        size, root)
 
-    def _check_row(
-        self, conn: sqlite3.Connection, row: dict[str, Any], size: int, root: bytes
+    def check_states(
+        self, conn: sqlite3.Connection, items: Iterable[tuple[str, str, str, int]]
     ) -> None:
-        fact_id, seq = row["id"], row["state_seq"]
+        """Like ``check`` for other rows: ``(subject, tenant, state hash, state_seq)``."""
+        items = list(items)
+        if not self.enabled or not items:
+            return
+        size = ledger_size(conn)
+        root = self.trusted.root_at(size)
+        for subject, tenant, state, seq in items:
+            self._vouch(conn, subject, tenant, state, seq, size, root)
 
-        def refuse(problem: str) -> IntegrityError:
-            return IntegrityError(f"fact {fact_id!r} is not what the ledger recorded: {problem}",
-                                  seq=seq, fact_id=fact_id)
+    @staticmethod
+    def _check_content(row: dict[str, Any]) -> None:
+        if content_hash(row["content"] or "") != row["content_hash"]:
+            raise _refused(row["id"], row["state_seq"], "content does not match its hash")
+        attrs = attrs_hash(json.loads(row["tags"]), row["source"], json.loads(row["meta"]))
+        if attrs != row["attrs_hash"]:
+            raise _refused(row["id"], row["state_seq"],
+                           "tags, source or meta do not match their hash")
 
-        if not row["redacted"]:
-            if content_hash(row["content"] or "") != row["content_hash"]:
-                raise refuse("content does not match its hash")
-            attrs = attrs_hash(json.loads(row["tags"]), row["source"], json.loads(row["meta"]))
-            if attrs != row["attrs_hash"]:
-                raise refuse("tags, source or meta do not match their hash")
-        state = fact_state_hash(row)
+    def _vouch(
+        self, conn: sqlite3.Connection, subject: str, tenant: str, state: str, seq: int,
+        size: int, root: bytes,
+    ) -> None:
         newest = conn.execute(
-            "SELECT max(seq) FROM ledger_subjects WHERE fact_id = ?", (fact_id,)
+            "SELECT max(seq) FROM ledger_subjects WHERE fact_id = ?", (subject,)
         ).fetchone()[0]
         if newest != seq:
-            raise refuse(f"the row reflects entry {seq} but entry {newest} changed it later")
-        if self._proven.get(fact_id) == (seq, state):
-            self._proven.move_to_end(fact_id)
+            raise _refused(subject, seq,
+                           f"the row reflects entry {seq} but entry {newest} changed it later")
+        if self._proven.get(subject) == (seq, state):
+            self._proven.move_to_end(subject)
             return
         if not 0 <= seq < size:
-            raise refuse(f"entry {seq} is outside the ledger")
-        tenant, payload, leaf = entry_leaf(conn, seq)
-        if tenant != row["tenant"] or payload.get("states", {}).get(fact_id) != state:
-            raise refuse(f"entry {seq} vouches for a different state")
+            raise _refused(subject, seq, f"entry {seq} is outside the ledger")
+        tenant_of_entry, payload, leaf = entry_leaf(conn, seq)
+        if tenant_of_entry != tenant or payload.get("states", {}).get(subject) != state:
+            raise _refused(subject, seq, f"entry {seq} vouches for a different state")
         try:
             verify_inclusion(seq, size, leaf, inclusion_path(node_reader(conn), seq, size), root)
         except ProofError as error:
-            raise refuse(f"entry {seq} is not in the trusted tree ({error})") from None
-        self._proven[fact_id] = (seq, state)
+            raise _refused(subject, seq,
+                           f"entry {seq} is not in the trusted tree ({error})") from None
+        self._proven[subject] = (seq, state)
         if len(self._proven) > self._cache_size:
             self._proven.popitem(last=False)
+
+
+def _refused(subject: str, seq: int, problem: str) -> IntegrityError:
+    kind, _, rest = subject.partition(":")
+    fact_id = subject if not rest else (rest.split(":")[0] if kind == "vote" else None)
+    return IntegrityError(f"{subject!r} is not what the ledger recorded: {problem}",
+                          seq=seq, fact_id=fact_id)

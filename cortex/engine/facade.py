@@ -23,8 +23,10 @@ from cortex.db.lock import DatabaseLock
 from cortex.db.mutations.checkpoints import Signer
 from cortex.db.queries import FactPage, RecallFilter
 from cortex.db.trusted import TrustedHeads
+from cortex.engine.agents_api import AgentsHandle
 from cortex.engine.ledger_api import LedgerHandle
 from cortex.engine.messages import (
+    CastVote,
     DeprecateFact,
     FactDeprecated,
     FactRedacted,
@@ -34,6 +36,7 @@ from cortex.engine.messages import (
     GetFact,
     History,
     LedgerSize,
+    ListVotes,
     ReadQuery,
     Recall,
     RedactFact,
@@ -47,7 +50,7 @@ from cortex.engine.writer import WriterActor
 from cortex.errors import IntegrityError, InvalidInput, Overloaded, ShuttingDown
 from cortex.ids import new_fact_id
 from cortex.log import configure_logging
-from cortex.model import Fact
+from cortex.model import Fact, Vote, VoteResult
 from cortex.trust import default_origin, load_or_create_key
 
 log = structlog.get_logger("cortex")
@@ -87,6 +90,7 @@ class Cortex:
         self.signer = writer_actor.context.signer
         self.trusted = writer_actor.trusted
         self.ledger = LedgerHandle(self)
+        self.agents = AgentsHandle(self)
         #: reads refused because stored data did not match the ledger (health turns red)
         self.integrity_failures: list[IntegrityError] = []
 
@@ -244,6 +248,29 @@ class Cortex:
                              v.check_reason(reason))
         reply: FactRedacted = await self._write(command)
         return reply.fact
+
+    async def vote(
+        self, fact_id: str, agent_id: str, value: int, *, tenant: str | None = None
+    ) -> VoteResult:
+        """Record ``agent_id``'s vote on ``fact_id`` (+1, -1; 0 withdraws) and return the
+        fact's new scores, computed in the same writer step as the vote.
+
+        Raises:
+            InvalidInput, FactNotFound, FactSuperseded, FactIsDeprecated, FactIsRedacted,
+            AgentNotFound, AgentInactive.
+        """
+        if isinstance(value, bool) or value not in (-1, 0, 1):
+            raise InvalidInput("value", "must be -1, 0 (withdraw) or 1")
+        command = CastVote(self._tenant(tenant), v.check_fact_id("fact_id", fact_id),
+                           v.check_fact_id("agent_id", agent_id), int(value))
+        result: VoteResult = await self._write(command)
+        return result
+
+    async def votes(self, fact_id: str, *, tenant: str | None = None) -> list[Vote]:
+        """The current votes on a fact (withdrawn ones are in the ledger only)."""
+        query = ListVotes(self._tenant(tenant), v.check_fact_id("fact_id", fact_id))
+        found: list[Vote] = await self._read(query)
+        return found
 
     # --- reads --------------------------------------------------------------------
 

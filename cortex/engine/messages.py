@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cortex.core.validation import FactChanges, FactDraft
 from cortex.db.queries import RecallFilter
@@ -57,7 +58,33 @@ class MakeCheckpoint:
     reason: str = "manual"
 
 
-WriteCommand = StoreFact | StoreFacts | UpdateFact | DeprecateFact | RedactFact | MakeCheckpoint
+@dataclass(frozen=True, slots=True)
+class RegisterAgent:
+    tenant: str
+    agent_id: str
+    name: str
+    public_key: str | None
+    meta: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DeactivateAgent:
+    tenant: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CastVote:
+    """+1 or -1 records the agent's current vote on the fact; 0 withdraws it."""
+
+    tenant: str
+    fact_id: str
+    agent_id: str
+    value: int
+
+
+WriteCommand = (StoreFact | StoreFacts | UpdateFact | DeprecateFact | RedactFact
+                | MakeCheckpoint | RegisterAgent | DeactivateAgent | CastVote)
 
 # --- writer replies ------------------------------------------------------------------
 
@@ -138,5 +165,32 @@ class ListCheckpoints:
     limit: int
 
 
+@dataclass(frozen=True, slots=True)
+class GetAgent:
+    tenant: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListAgents:
+    tenant: str
+    include_inactive: bool
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListVotes:
+    tenant: str
+    fact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReputationHistory:
+    tenant: str
+    agent_id: str
+    limit: int
+
+
 ReadQuery = (GetFact | Recall | History | LedgerSize | ProveInclusion | ProveConsistency
-             | ListCheckpoints)
+             | ListCheckpoints | GetAgent | ListAgents | ListVotes | ReputationHistory)

@@ -9,19 +9,24 @@ import aiosqlite
 
 from actors import Actor
 from cortex.config import Settings
+from cortex.db import consensus_queries as cq
 from cortex.db import proofs, queries
 from cortex.db.connect import open_reader, run_sync
 from cortex.db.trusted import TrustedHeads
 from cortex.db.verified import ReadVerifier, ledger_size
 from cortex.engine.messages import (
+    GetAgent,
     GetFact,
     History,
     LedgerSize,
+    ListAgents,
     ListCheckpoints,
+    ListVotes,
     ProveConsistency,
     ProveInclusion,
     ReadQuery,
     Recall,
+    ReputationHistory,
 )
 
 
@@ -64,5 +69,14 @@ class ReaderActor(Actor[ReadQuery]):
                                       new_size)
             case ListCheckpoints(limit):
                 return await run_sync(conn, proofs.list_checkpoints, limit)
+            case GetAgent(tenant, agent_id):
+                return await run_sync(conn, cq.get_agent, verifier, tenant, agent_id)
+            case ListAgents(tenant, include_inactive, limit, offset):
+                return await run_sync(conn, cq.list_agents, verifier, tenant, include_inactive,
+                                      limit, offset)
+            case ListVotes(tenant, fact_id):
+                return await run_sync(conn, cq.list_votes, verifier, tenant, fact_id)
+            case ReputationHistory(tenant, agent_id, limit):
+                return await run_sync(conn, cq.reputation_history, tenant, agent_id, limit)
             case _:
                 assert_never(message)

@@ -33,7 +33,9 @@ from cortex.db.opening import establish_head
 from cortex.db.rows import checkpoint_from_row
 from cortex.db.trusted import TrustedHeads
 from cortex.engine.messages import (
+    CastVote,
     CheckpointMade,
+    DeactivateAgent,
     DeprecateFact,
     FactDeprecated,
     FactRedacted,
@@ -42,6 +44,7 @@ from cortex.engine.messages import (
     FactUpdated,
     MakeCheckpoint,
     RedactFact,
+    RegisterAgent,
     StoreFact,
     StoreFacts,
     UpdateFact,
@@ -99,6 +102,13 @@ def apply_command(
             return FactRedacted(mutations.redact_fact(conn, ledger, tenant, fact_id, reason))
         case MakeCheckpoint(reason):
             return _checkpoint(conn, ledger, context, reason)
+        case RegisterAgent(tenant, agent_id, name, public_key, meta):
+            return mutations.register_agent(conn, ledger, tenant, agent_id, name, public_key,
+                                            meta)
+        case DeactivateAgent(tenant, agent_id):
+            return mutations.deactivate_agent(conn, ledger, tenant, agent_id)
+        case CastVote(tenant, fact_id, agent_id, value):
+            return mutations.cast_vote(conn, ledger, tenant, fact_id, agent_id, value)
         case _:
             assert_never(command)
 

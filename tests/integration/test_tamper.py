@@ -250,3 +250,18 @@ async def test_a_refused_read_turns_health_unhealthy(db_path: Path) -> None:
     assert response.status_code == 503
     assert response.json()["status"] == "integrity_failure"
     assert ids[0] in response.json()["integrity"]["failures"][0]
+
+
+async def test_an_edited_vote_is_refused_on_read_and_named_by_verify(db_path: Path) -> None:
+    async with Cortex.open(db_path, log_level="critical") as cx:
+        fact = await cx.store(project="ops", content="claim")
+        agent = await cx.agents.register("voter")
+        cast = await cx.vote(fact.id, agent.id, 1)
+    with raw(db_path) as conn:
+        conn.execute("UPDATE votes SET value = -1")
+    async with Cortex.open(db_path, log_level="critical") as cx:
+        with pytest.raises(IntegrityError):
+            await cx.votes(fact.id)
+        report = await cx.ledger.verify()
+    assert not report.ok and report.first_bad == cast.seq
+    assert any("vote:" in p.what for p in report.problems)

@@ -7,6 +7,7 @@ transaction, so a change and the entry that vouches for it commit or vanish toge
 """
 
 from cortex.db.mutations.checkpoints import Signer, due_checkpoints, make_checkpoint
+from cortex.db.mutations.consensus import cast_vote, deactivate_agent, register_agent
 from cortex.db.mutations.facts import (
     FACT_INSERT,
     deprecate_fact,
@@ -23,6 +24,9 @@ __all__ = [
     "ChainHead",
     "Ledger",
     "Signer",
+    "cast_vote",
+    "deactivate_agent",
+    "register_agent",
     "WriteBuffer",
     "deprecate_fact",
     "due_checkpoints",
