@@ -73,6 +73,7 @@ def bench_append(tmp: Path, count: int) -> None:
         conn.execute("BEGIN IMMEDIATE")
         for n in range(batch, batch + 100):
             ledger.append("t", "fact.store", payload(n), [f"f{n}"])
+        ledger.flush()
         conn.execute("COMMIT")
     full_us = (time.perf_counter() - started) / count * 1e6
     conn.close()

@@ -28,7 +28,7 @@ import sqlean
 from cortex import Cortex
 
 sys.path.insert(0, str(Path(__file__).parent))
-from writes import raw_inserts  # noqa: E402 - a sibling script, not a package
+from writes import raw_inserts
 
 
 async def run_votes(
