@@ -43,6 +43,9 @@ class Fact(msgspec.Struct, frozen=True, kw_only=True):
     deprecated_at: datetime | None
     deprecation_reason: str | None
     redacted: bool
+    #: provenance, set by the server: the API key that stored it and that key's agent
+    author_key: str | None = None
+    author_agent: str | None = None
 
     @property
     def lifecycle(self) -> Lifecycle:

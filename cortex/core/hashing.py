@@ -69,7 +69,7 @@ STATE_FIELDS = (
     "supersedes", "superseded_by", "superseded_at", "superseded_seq", "valid_from",
     "valid_until", "recorded_at", "recorded_seq", "deprecated_at", "deprecated_seq",
     "deprecation_reason", "redacted", "redacted_at", "redacted_seq", "status",
-    "consensus_score", "confidence",
+    "consensus_score", "confidence", "author_key", "author_agent",
 )
 
 

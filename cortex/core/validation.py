@@ -49,6 +49,9 @@ class FactDraft:
     meta: Mapping[str, Any]
     valid_from: int | None
     valid_until: int | None
+    #: provenance, never from the request: the API key and its agent (None in process)
+    author_key: str | None = None
+    author_agent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

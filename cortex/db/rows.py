@@ -22,7 +22,7 @@ FACT_FIELDS = (
     "superseded_by",
     "superseded_at", "superseded_seq", "valid_from", "valid_until", "recorded_at",
     "recorded_seq", "deprecated_at", "deprecated_seq", "deprecation_reason", "redacted",
-    "redacted_at", "redacted_seq", "state_seq",
+    "redacted_at", "redacted_seq", "author_key", "author_agent", "state_seq",
 )
 FACT_COLUMNS = ", ".join(FACT_FIELDS)
 _WIDTH = len(FACT_FIELDS)
@@ -66,6 +66,8 @@ def fact_from_row(row: Sequence[Any] | dict[str, Any]) -> Fact:
         deprecated_at=_maybe_time(r["deprecated_at"]),
         deprecation_reason=r["deprecation_reason"],
         redacted=bool(r["redacted"]),
+        author_key=r["author_key"],
+        author_agent=r["author_agent"],
     )
 
 

@@ -41,6 +41,8 @@ CREATE TABLE facts (
     deprecation_reason TEXT,
     redacted           INTEGER NOT NULL DEFAULT 0,
     redacted_at        INTEGER,
+    author_key         TEXT,                -- the API key that stored it (server-set)
+    author_agent       TEXT,                -- the agent that key is bound to, if any
     redacted_seq       INTEGER,
     -- the newest entry that changed this row: it records the row's state hash
     state_seq          INTEGER NOT NULL,
@@ -135,6 +137,22 @@ CREATE TABLE reputation_history (
     recorded_at  INTEGER NOT NULL,
     PRIMARY KEY (agent_id, seq)
 ) STRICT, WITHOUT ROWID;
+
+-- API keys: only a SHA-256 of the secret is kept (keys are 32 random bytes).
+CREATE TABLE api_keys (
+    id            TEXT PRIMARY KEY,
+    prefix        TEXT NOT NULL,               -- first characters, to recognise a key
+    secret_hash   TEXT NOT NULL UNIQUE,
+    tenant        TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('read', 'write', 'admin')),
+    projects      TEXT,                        -- JSON array, NULL = every project
+    agent_id      TEXT,                        -- facts stored with this key name this agent
+    name          TEXT,
+    created_at    INTEGER NOT NULL,
+    revoked_at    INTEGER,
+    last_used_at  INTEGER,                     -- batched, not vouched by the ledger
+    state_seq     INTEGER NOT NULL
+) STRICT;
 
 CREATE TABLE log_meta (
     key    TEXT PRIMARY KEY,

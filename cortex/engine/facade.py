@@ -60,6 +60,14 @@ _STORE_FIELDS = frozenset(
 )
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Author:
+    """Provenance the server layer attaches to writes: the API key and its agent."""
+
+    key_id: str
+    agent_id: str | None = None
+
+
 class CortexStatistics(NamedTuple):
     """A snapshot of the engine's actors and ledger."""
 
@@ -152,6 +160,7 @@ class Cortex:
         valid_until: Any = None,
         id: str | None = None,
         tenant: str | None = None,
+        author: Author | None = None,
     ) -> Fact:
         """Store a fact; return it as stored (with ``id``, ``recorded_seq``, hashes).
 
@@ -166,12 +175,16 @@ class Cortex:
         draft = v.draft_fact(project=project, content=content, kind=kind, tags=tags,
                              source=source, meta=meta, valid_from=valid_from,
                              valid_until=valid_until, id=new_fact_id() if id is None else id)
+        if author is not None:
+            draft = dataclasses.replace(draft, author_key=author.key_id,
+                                        author_agent=author.agent_id)
         command = StoreFact(self._tenant(tenant), draft, id_given=id is not None)
         reply: FactStored = await self._write(command)
         return reply.fact
 
     async def store_many(
-        self, items: Iterable[Mapping[str, Any]], *, tenant: str | None = None
+        self, items: Iterable[Mapping[str, Any]], *, tenant: str | None = None,
+        author: Author | None = None,
     ) -> list[Fact]:
         """Store several facts in one writer step: all of them or none.
 
@@ -191,7 +204,11 @@ class Cortex:
             if unknown:
                 raise InvalidInput(f"items[{index}]", f"unknown fields {sorted(unknown)}")
             try:
-                drafts.append(_with_id(v.draft_fact(**item)))
+                draft = _with_id(v.draft_fact(**item))
+                if author is not None:
+                    draft = dataclasses.replace(draft, author_key=author.key_id,
+                                                author_agent=author.agent_id)
+                drafts.append(draft)
             except InvalidInput as error:
                 raise InvalidInput(f"items[{index}].{error.field}", error.problem) from None
             except TypeError:
@@ -203,7 +220,10 @@ class Cortex:
         reply: FactsStored = await self._write(command)
         return reply.facts
 
-    async def update(self, id: str, *, tenant: str | None = None, **changes: Any) -> Fact:
+    async def update(
+        self, id: str, *, tenant: str | None = None, author: Author | None = None,
+        **changes: Any,
+    ) -> Fact:
         """Record a new version of fact ``id``; the old one becomes superseded.
 
         ``changes`` takes ``content``, ``kind``, ``tags``, ``source``, ``meta``,
@@ -216,7 +236,9 @@ class Cortex:
         if unknown:
             raise InvalidInput(sorted(unknown)[0], "cannot be changed by an update")
         command = UpdateFact(self._tenant(tenant), v.check_fact_id("id", id), new_fact_id(),
-                             v.draft_changes(**changes))
+                             v.draft_changes(**changes),
+                             (None, None) if author is None else (author.key_id,
+                                                                  author.agent_id))
         reply: FactUpdated = await self._write(command)
         return reply.fact
 

@@ -35,6 +35,7 @@ class UpdateFact:
     fact_id: str
     new_id: str
     changes: FactChanges
+    author: tuple[str | None, str | None] = (None, None)
 
 
 @dataclass(frozen=True, slots=True)

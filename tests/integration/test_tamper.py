@@ -17,6 +17,7 @@ import pytest
 import sqlean
 
 from cortex import Cortex
+from cortex.db.rows import FACT_FIELDS
 from cortex.errors import IntegrityError, LedgerTampered, ReadOnlyStore
 
 pytestmark = pytest.mark.anyio
@@ -102,14 +103,13 @@ async def test_reordering_entries_is_refused_at_open(db_path: Path) -> None:
 
 async def test_a_forged_fact_row_is_refused_on_read(db_path: Path) -> None:
     ids = await seed(db_path)
+    forged = {"id": "'forged'", "content": "'trust me'", "lineage": "'forged'",
+              "recorded_seq": "999"}
+    columns = ", ".join(FACT_FIELDS)
+    values = ", ".join(forged.get(name, name) for name in FACT_FIELDS)
     with raw(db_path) as conn:
-        conn.execute(
-            "INSERT INTO facts SELECT 'forged', tenant, project, kind, 'trust me', tags, source,"
-            " meta, status, consensus_score, confidence, content_hash, attrs_hash, 'forged',"
-            " supersedes,"
-            " superseded_by, valid_from, valid_until, recorded_at, 999, superseded_at,"
-            " superseded_seq, deprecated_at, deprecated_seq, deprecation_reason, redacted,"
-            " redacted_at, redacted_seq, state_seq FROM facts WHERE id = ?", (ids[0],))
+        conn.execute(f"INSERT INTO facts ({columns}) SELECT {values} FROM facts WHERE id = ?",
+                     (ids[0],))
     with pytest.raises(IntegrityError):
         await read_everything(db_path, "forged")
 

@@ -32,7 +32,7 @@ from cortex.model import Fact
 _INSERT_FIELDS = (
     "id", "tenant", "project", "kind", "content", "tags", "source", "meta", "content_hash",
     "attrs_hash", "lineage", "supersedes", "valid_from", "valid_until", "recorded_at",
-    "recorded_seq", "state_seq",
+    "recorded_seq", "state_seq", "author_key", "author_agent",
 )
 FACT_INSERT = (
     f"INSERT INTO facts ({', '.join(_INSERT_FIELDS)})"
@@ -106,12 +106,13 @@ def _insert_version(
         "valid_from": valid_from, "valid_until": draft.valid_until, "recorded_at": now,
         "recorded_seq": seq, "deprecated_at": None, "deprecated_seq": None,
         "deprecation_reason": None, "redacted": 0, "redacted_at": None, "redacted_seq": None,
-        "state_seq": seq,
+        "author_key": draft.author_key, "author_agent": draft.author_agent, "state_seq": seq,
     }
     ledger.buffer.rows["facts"].append([row[name] for name in _INSERT_FIELDS])
     states = {**other_states, str(draft.id): fact_state_hash(row)}
     payload = {
         "fact_id": draft.id, "project": draft.project, "kind": draft.kind,
+        "author_key": draft.author_key, "author_agent": draft.author_agent,
         "content_hash": chash, "attrs_hash": ahash, "valid_from": valid_from,
         "valid_until": draft.valid_until, "supersedes": supersedes, "states": states,
     }
@@ -158,6 +159,7 @@ def update_fact(
     fact_id: str,
     new_id: str,
     changes: FactChanges,
+    author: tuple[str | None, str | None] = (None, None),
 ) -> Fact:
     """Record a new version of ``fact_id`` and mark the old one superseded, atomically.
 
@@ -179,6 +181,8 @@ def update_fact(
         valid_from=changes.valid_from if changes.valid_from is not None else old["valid_from"],
         valid_until=(changes.valid_until if changes.valid_until is not None
                      else old["valid_until"]),
+        author_key=author[0],
+        author_agent=author[1],
     )
     seq, now = ledger.stamp()
     old_state = _restate(conn, fact_id, {"superseded_by": new_id, "superseded_at": now,
