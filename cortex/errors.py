@@ -123,6 +123,38 @@ class AgentExists(CortexError):
         self.agent_id = agent_id
 
 
+class KeyNotFound(CortexError):
+    """Raised when no API key with this id exists in the caller's tenant."""
+
+    code = "key_not_found"
+
+    def __init__(self, key_id: str) -> None:
+        super().__init__(f"API key {key_id!r} not found", key_id=key_id)
+
+
+class Unauthenticated(CortexError):
+    """Raised when a request has no API key, a malformed one, or an unknown or revoked one."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(CortexError):
+    """Raised when the key's role or project scope does not allow the operation."""
+
+    code = "forbidden"
+
+
+class RateLimited(CortexError):
+    """Raised when a key exceeded its request rate; retry after ``retry_after`` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limit exceeded; retry after {retry_after:.2f}s",
+                         retry_after=retry_after)
+        self.retry_after = retry_after
+
+
 class IntegrityError(CortexError):
     """Raised when stored data does not match what the ledger vouches for; never served."""
 

@@ -43,19 +43,11 @@ class Fact(msgspec.Struct, frozen=True, kw_only=True):
     deprecated_at: datetime | None
     deprecation_reason: str | None
     redacted: bool
+    #: "active", "superseded", "deprecated" or "redacted"
+    lifecycle: Lifecycle = "active"
     #: provenance, set by the server: the API key that stored it and that key's agent
     author_key: str | None = None
     author_agent: str | None = None
-
-    @property
-    def lifecycle(self) -> Lifecycle:
-        if self.redacted:
-            return "redacted"
-        if self.deprecated_at is not None:
-            return "deprecated"
-        if self.superseded_by is not None:
-            return "superseded"
-        return "active"
 
 
 class RecallPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -175,3 +167,32 @@ class ReputationChange(msgspec.Struct, frozen=True, kw_only=True):
     beta: int
     reputation: float
     recorded_at: datetime
+
+
+class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
+    """An API key's record (never its secret)."""
+
+    id: str
+    prefix: str
+    tenant: str
+    role: str
+    projects: list[str] | None
+    agent_id: str | None
+    name: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class CreatedKey(msgspec.Struct, frozen=True, kw_only=True):
+    """A new key: ``key`` is the secret, shown this once and never stored."""
+
+    id: str
+    key: str
+    prefix: str
+    tenant: str
+    role: str
+    projects: list[str] | None
+    agent_id: str | None
+    name: str | None
+    created_at: datetime

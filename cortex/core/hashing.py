@@ -99,3 +99,10 @@ def vote_state_hash(row: Mapping[str, Any]) -> str:
                                           "recorded_at")}
     state["weight"] = _millionths(row["weight"])
     return hashlib.sha256(canonical_json(state, keys_checked=True)).hexdigest()
+
+
+def key_state_hash(row: Mapping[str, Any]) -> str:
+    state = {name: row[name] for name in ("id", "prefix", "secret_hash", "tenant", "role",
+                                          "projects", "agent_id", "name", "created_at",
+                                          "revoked_at")}
+    return hashlib.sha256(canonical_json(state, keys_checked=True)).hexdigest()

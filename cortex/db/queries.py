@@ -38,10 +38,17 @@ class RecallFilter:
     limit: int
     offset: int
     cursor: str | None
+    #: only facts stored with this API key (provenance)
+    author: str | None = None
+    #: only facts with this consensus status ("verified" to ignore unvetted memories)
+    status: str | None = None
+    #: only these projects (a key scoped to projects); None = all
+    projects: tuple[str, ...] | None = None
 
     def fingerprint(self) -> str:
         """Identifies the query a cursor belongs to (everything but the paging)."""
-        key = [self.tenant, self.project, self.kind, list(self.tags), self.at, self.as_of]
+        key = [self.tenant, self.project, self.kind, list(self.tags), self.at, self.as_of,
+               self.author, self.status, self.projects]
         return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
 
 
@@ -138,6 +145,16 @@ def recall(
     if query.kind is not None:
         where.append("kind = :kind")
         params["kind"] = query.kind
+    if query.author is not None:
+        where.append("author_key = :author")
+        params["author"] = query.author
+    if query.status is not None:
+        where.append("status = :status")
+        params["status"] = query.status
+    if query.projects is not None:
+        names = [f":scope{i}" for i in range(len(query.projects))]
+        where.append(f"project IN ({', '.join(names) or 'NULL'})")
+        params.update({f"scope{i}": p for i, p in enumerate(query.projects)})
     for index, tag in enumerate(query.tags):
         where.append(f"EXISTS (SELECT 1 FROM json_each(facts.tags) WHERE value = :tag{index})")
         params[f"tag{index}"] = tag

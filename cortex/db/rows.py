@@ -14,7 +14,7 @@ import msgspec
 
 from cortex.core import consensus
 from cortex.core.timeutil import from_micros
-from cortex.model import Agent, Checkpoint, Fact, Vote
+from cortex.model import Agent, ApiKey, Checkpoint, Fact, Vote
 
 FACT_FIELDS = (
     "id", "tenant", "project", "kind", "content", "tags", "source", "meta", "status",
@@ -38,6 +38,16 @@ _decode = msgspec.json.decode
 
 def _maybe_time(value: int | None) -> Any:
     return None if value is None else from_micros(value)
+
+
+def _lifecycle(r: dict[str, Any]) -> Any:
+    if r["redacted"]:
+        return "redacted"
+    if r["deprecated_seq"] is not None:
+        return "deprecated"
+    if r["superseded_by"] is not None:
+        return "superseded"
+    return "active"
 
 
 def fact_from_row(row: Sequence[Any] | dict[str, Any]) -> Fact:
@@ -66,6 +76,7 @@ def fact_from_row(row: Sequence[Any] | dict[str, Any]) -> Fact:
         deprecated_at=_maybe_time(r["deprecated_at"]),
         deprecation_reason=r["deprecation_reason"],
         redacted=bool(r["redacted"]),
+        lifecycle=_lifecycle(r),
         author_key=r["author_key"],
         author_agent=r["author_agent"],
     )
@@ -119,3 +130,21 @@ def vote_from_row(r: dict[str, Any]) -> Vote:
     return Vote(fact_id=r["fact_id"], agent_id=r["agent_id"], value=r["value"],
                 weight=r["weight"], recorded_at=from_micros(r["recorded_at"]),
                 seq=r["state_seq"])
+
+
+KEY_FIELDS = ("id", "prefix", "secret_hash", "tenant", "role", "projects", "agent_id", "name",
+              "created_at", "revoked_at", "last_used_at", "state_seq")
+KEY_COLUMNS = ", ".join(KEY_FIELDS)
+
+
+def key_row_dict(row: Sequence[Any]) -> dict[str, Any]:
+    return dict(zip(KEY_FIELDS, tuple(row), strict=True))
+
+
+def key_from_row(r: dict[str, Any]) -> ApiKey:
+    return ApiKey(
+        id=r["id"], prefix=r["prefix"], tenant=r["tenant"], role=r["role"],
+        projects=None if r["projects"] is None else _decode(r["projects"]),
+        agent_id=r["agent_id"], name=r["name"], created_at=from_micros(r["created_at"]),
+        revoked_at=_maybe_time(r["revoked_at"]), last_used_at=_maybe_time(r["last_used_at"]),
+    )

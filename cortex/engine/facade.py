@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, NamedTuple
 
+import anyio
 import structlog
 
 import actors
@@ -24,6 +26,7 @@ from cortex.db.mutations.checkpoints import Signer
 from cortex.db.queries import FactPage, RecallFilter
 from cortex.db.trusted import TrustedHeads
 from cortex.engine.agents_api import AgentsHandle
+from cortex.engine.keys_api import KeysHandle
 from cortex.engine.ledger_api import LedgerHandle
 from cortex.engine.messages import (
     CastVote,
@@ -99,6 +102,7 @@ class Cortex:
         self.trusted = writer_actor.trusted
         self.ledger = LedgerHandle(self)
         self.agents = AgentsHandle(self)
+        self.keys = KeysHandle(self)
         #: reads refused because stored data did not match the ledger (health turns red)
         self.integrity_failures: list[IntegrityError] = []
 
@@ -141,7 +145,12 @@ class Cortex:
                     enqueue_timeout=config.enqueue_timeout,
                     pool_size=config.readers,
                 )
-                yield cls(config, writer, readers, writer_actor)
+                cortex = cls(config, writer, readers, writer_actor)
+                try:
+                    yield cortex
+                finally:
+                    with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                        await cortex.keys.flush_last_used()
                 log.info("cortex.closing", db=str(config.db_path))
         log.info("cortex.closed", db=str(config.db_path), ledger_size=writer_actor.head.next_seq)
 
@@ -312,6 +321,9 @@ class Cortex:
         limit: int = 20,
         offset: int = 0,
         cursor: str | None = None,
+        author: str | None = None,
+        status: str | None = None,
+        projects: Iterable[str] | None = None,
         tenant: str | None = None,
     ) -> FactPage:
         """Facts ranked by consensus and recency (a list with ``next_cursor``).
@@ -329,6 +341,9 @@ class Cortex:
             limit=v.check_range("limit", limit, 1, v.MAX_LIMIT),
             offset=v.check_range("offset", offset, 0, v.MAX_OFFSET),
             cursor=None if cursor is None else str(cursor),
+            author=None if author is None else v.check_fact_id("author", author),
+            status=None if status is None else _check_status(status),
+            projects=None if projects is None else tuple(projects),
         )
         page: FactPage = await self._read(Recall(recall_filter))
         return page
@@ -386,6 +401,12 @@ async def _ask(ref: ActorRef[Any], message: Any) -> Any:
         if isinstance(error, ShuttingDown):
             raise
         raise ShuttingDown(ref.name) from error
+
+
+def _check_status(status: str) -> str:
+    if status not in ("stated", "verified", "disputed"):
+        raise InvalidInput("status", "must be stated, verified or disputed")
+    return status
 
 
 def _with_id(draft: v.FactDraft) -> v.FactDraft:

@@ -84,8 +84,33 @@ class CastVote:
     value: int
 
 
+@dataclass(frozen=True, slots=True)
+class CreateKey:
+    key_id: str
+    secret: str
+    tenant: str
+    role: str
+    projects: list[str] | None
+    agent_id: str | None
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeKey:
+    tenant: str
+    key_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class TouchKeys:
+    """Batched last-use times (key id -> µs); sent with ``tell``, no reply."""
+
+    last_used: dict[str, int]
+
+
 WriteCommand = (StoreFact | StoreFacts | UpdateFact | DeprecateFact | RedactFact
-                | MakeCheckpoint | RegisterAgent | DeactivateAgent | CastVote)
+                | MakeCheckpoint | RegisterAgent | DeactivateAgent | CastVote | CreateKey
+                | RevokeKey | TouchKeys)
 
 # --- writer replies ------------------------------------------------------------------
 
@@ -193,5 +218,17 @@ class ReputationHistory:
     limit: int
 
 
+@dataclass(frozen=True, slots=True)
+class KeyByHash:
+    secret_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListKeys:
+    tenant: str
+    include_revoked: bool
+
+
 ReadQuery = (GetFact | Recall | History | LedgerSize | ProveInclusion | ProveConsistency
-             | ListCheckpoints | GetAgent | ListAgents | ListVotes | ReputationHistory)
+             | ListCheckpoints | GetAgent | ListAgents | ListVotes | ReputationHistory
+             | KeyByHash | ListKeys)

@@ -10,6 +10,7 @@ import aiosqlite
 from actors import Actor
 from cortex.config import Settings
 from cortex.db import consensus_queries as cq
+from cortex.db import key_queries as kq
 from cortex.db import proofs, queries
 from cortex.db.connect import open_reader, run_sync
 from cortex.db.trusted import TrustedHeads
@@ -18,9 +19,11 @@ from cortex.engine.messages import (
     GetAgent,
     GetFact,
     History,
+    KeyByHash,
     LedgerSize,
     ListAgents,
     ListCheckpoints,
+    ListKeys,
     ListVotes,
     ProveConsistency,
     ProveInclusion,
@@ -78,5 +81,9 @@ class ReaderActor(Actor[ReadQuery]):
                 return await run_sync(conn, cq.list_votes, verifier, tenant, fact_id)
             case ReputationHistory(tenant, agent_id, limit):
                 return await run_sync(conn, cq.reputation_history, tenant, agent_id, limit)
+            case KeyByHash(secret_hash):
+                return await run_sync(conn, kq.key_by_hash, verifier, secret_hash)
+            case ListKeys(tenant, include_revoked):
+                return await run_sync(conn, kq.list_keys, verifier, tenant, include_revoked)
             case _:
                 assert_never(message)

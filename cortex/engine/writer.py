@@ -35,6 +35,7 @@ from cortex.db.trusted import TrustedHeads
 from cortex.engine.messages import (
     CastVote,
     CheckpointMade,
+    CreateKey,
     DeactivateAgent,
     DeprecateFact,
     FactDeprecated,
@@ -45,8 +46,10 @@ from cortex.engine.messages import (
     MakeCheckpoint,
     RedactFact,
     RegisterAgent,
+    RevokeKey,
     StoreFact,
     StoreFacts,
+    TouchKeys,
     UpdateFact,
     WriteCommand,
 )
@@ -109,6 +112,14 @@ def apply_command(
             return mutations.deactivate_agent(conn, ledger, tenant, agent_id)
         case CastVote(tenant, fact_id, agent_id, value):
             return mutations.cast_vote(conn, ledger, tenant, fact_id, agent_id, value)
+        case CreateKey(key_id, secret, tenant, role, projects, agent_id, name):
+            return mutations.create_key(conn, ledger, key_id, secret, tenant, role, projects,
+                                        agent_id, name)
+        case RevokeKey(tenant, key_id):
+            return mutations.revoke_key(conn, ledger, tenant, key_id)
+        case TouchKeys(last_used):
+            mutations.touch_keys(conn, last_used)
+            return None
         case _:
             assert_never(command)
 

@@ -16,6 +16,7 @@ from cortex.db.mutations.facts import (
     store_facts,
     update_fact,
 )
+from cortex.db.mutations.keys import create_key, revoke_key, touch_keys
 from cortex.db.mutations.ledger import GENESIS, ChainHead, Ledger, WriteBuffer
 
 __all__ = [
@@ -25,6 +26,9 @@ __all__ = [
     "Ledger",
     "Signer",
     "cast_vote",
+    "create_key",
+    "revoke_key",
+    "touch_keys",
     "deactivate_agent",
     "register_agent",
     "WriteBuffer",
