@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
+import msgspec
 import typer
 
 from cortex.config import DEFAULT_DB_PATH, Settings
@@ -71,6 +72,74 @@ def serve(
     os.environ.setdefault("CORTEX_DB", str(db))
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None,
                 access_log=False, lifespan="on")
+
+
+keys_app = typer.Typer(help="API keys (the first admin key comes from here).",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _in_process(db: Path, work: Any) -> Any:
+    """Run ``await work(cx)`` on the database, turning Cortex errors into exit code 1."""
+    from cortex.engine.facade import Cortex
+
+    async def run() -> Any:
+        async with Cortex.open(db, log_level="warning") as cx:
+            return await work(cx)
+
+    try:
+        return anyio.run(run)
+    except CortexError as error:
+        _fail(error)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="read, write or admin")] = "write",
+    tenant: Annotated[str, typer.Option(help="the key's tenant")] = "default",
+    project: Annotated[list[str] | None, typer.Option(help="limit to a project (repeat)")] = None,
+    agent: Annotated[str | None, typer.Option(help="agent id the key votes as")] = None,
+    name: Annotated[str | None, typer.Option(help="a label")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    db: DbOption = DEFAULT_DB_PATH,
+) -> None:
+    """Create an API key and print it (shown once; only its hash is stored)."""
+    created = _in_process(db, lambda cx: cx.keys.create(
+        role, tenant=tenant, projects=project or None, agent_id=agent, name=name))
+    if json_out:
+        typer.echo(msgspec.json.encode(created).decode())
+    else:
+        typer.echo(created.key)
+        typer.secho(f"{created.role} key {created.id} for tenant {created.tenant}; "
+                    "store it now, it is not shown again", err=True)
+
+
+@keys_app.command("list")
+def keys_list(
+    tenant: Annotated[str, typer.Option()] = "default",
+    revoked: Annotated[bool, typer.Option("--revoked", help="include revoked keys")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    db: DbOption = DEFAULT_DB_PATH,
+) -> None:
+    """List a tenant's keys (never their secrets)."""
+    keys = _in_process(db, lambda cx: cx.keys.list(include_revoked=revoked, tenant=tenant))
+    if json_out:
+        typer.echo(msgspec.json.encode(keys).decode())
+        return
+    for key in keys:
+        state = "revoked" if key.revoked_at else "active"
+        typer.echo(f"{key.id}  {key.prefix}…  {key.role:<5}  {state}  {key.name or ''}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: str,
+    tenant: Annotated[str, typer.Option()] = "default",
+    db: DbOption = DEFAULT_DB_PATH,
+) -> None:
+    """Revoke a key (effective on its next request, when done through the server)."""
+    key = _in_process(db, lambda cx: cx.keys.revoke(key_id, tenant=tenant))
+    typer.echo(f"revoked {key.id}")
 
 
 def main() -> None:

@@ -57,6 +57,11 @@ class Settings:
     verify_on_open: Literal["full", "incremental"] = "full"
     #: forensic mode: open a store that fails verification, read-only, reads unverified
     allow_tampered: bool = False
+    #: HTTP: largest request body accepted (413 beyond, refused before it is read whole)
+    max_body_bytes: int = 4 * 1024 * 1024
+    #: HTTP: sustained requests per second per API key (0: no limit) and the burst allowed
+    rate_limit_per_s: float = 500.0
+    rate_limit_burst: int = 1000
     #: extra, unvalidated settings reserved for later features
     extra: dict[str, Any] = field(default_factory=dict)
 

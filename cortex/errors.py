@@ -132,6 +132,15 @@ class KeyNotFound(CortexError):
         super().__init__(f"API key {key_id!r} not found", key_id=key_id)
 
 
+class EntryNotFound(CortexError):
+    """Raised when a ledger position names no entry of the caller's tenant."""
+
+    code = "entry_not_found"
+
+    def __init__(self, seq: int) -> None:
+        super().__init__(f"no entry {seq} in this tenant", seq=seq)
+
+
 class Unauthenticated(CortexError):
     """Raised when a request has no API key, a malformed one, or an unknown or revoked one."""
 

@@ -84,3 +84,13 @@ def list_checkpoints(conn: sqlite3.Connection, limit: int) -> list[Checkpoint]:
         "SELECT tree_size, root_hash, recorded_at, reason, note FROM checkpoints"
         " ORDER BY tree_size DESC LIMIT ?", (limit,))
     return [checkpoint_from_row(*row) for row in rows]
+
+
+def list_entries(
+    conn: sqlite3.Connection, tenant: str, start: int, limit: int
+) -> list[tuple[int, str, str, str, bytes, int]]:
+    """The tenant's own ledger entries from position ``start`` (others' are not shown)."""
+    return conn.execute(
+        "SELECT seq, tenant, action, payload, entry_hash, recorded_at FROM ledger"
+        " WHERE tenant = ? AND seq >= ? ORDER BY seq LIMIT ?", (tenant, start, limit)
+    ).fetchall()

@@ -13,6 +13,7 @@ from cortex.db.connect import open_reader, run_sync
 from cortex.engine.messages import (
     CheckpointMade,
     ListCheckpoints,
+    ListEntries,
     MakeCheckpoint,
     ProveConsistency,
     ProveInclusion,
@@ -75,6 +76,17 @@ class LedgerHandle:
         )
         proof: ConsistencyProof = await self._cortex._read(query)
         return proof
+
+    async def entries(
+        self, start: int = 0, limit: int = 100, *, tenant: str | None = None
+    ) -> list[tuple[int, str, str, str, bytes, int]]:
+        """The tenant's ledger entries from position ``start``: (seq, tenant, action,
+        canonical payload, entry hash, recorded_at µs)."""
+        query = ListEntries(self._cortex._tenant(tenant),
+                            v.check_range("start", start, 0, _MAX_INDEX),
+                            v.check_range("limit", limit, 1, v.MAX_LIMIT))
+        rows: list[tuple[int, str, str, str, bytes, int]] = await self._cortex._read(query)
+        return rows
 
     async def export_inclusion(self, leaf_index: int) -> dict[str, Any]:
         """A self-contained bundle proving entry ``leaf_index`` under a signed checkpoint

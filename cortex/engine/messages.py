@@ -219,6 +219,13 @@ class ReputationHistory:
 
 
 @dataclass(frozen=True, slots=True)
+class ListEntries:
+    tenant: str
+    start: int
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
 class KeyByHash:
     secret_hash: str
 
@@ -231,4 +238,4 @@ class ListKeys:
 
 ReadQuery = (GetFact | Recall | History | LedgerSize | ProveInclusion | ProveConsistency
              | ListCheckpoints | GetAgent | ListAgents | ListVotes | ReputationHistory
-             | KeyByHash | ListKeys)
+             | KeyByHash | ListKeys | ListEntries)

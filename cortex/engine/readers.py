@@ -23,6 +23,7 @@ from cortex.engine.messages import (
     LedgerSize,
     ListAgents,
     ListCheckpoints,
+    ListEntries,
     ListKeys,
     ListVotes,
     ProveConsistency,
@@ -83,6 +84,8 @@ class ReaderActor(Actor[ReadQuery]):
                 return await run_sync(conn, cq.reputation_history, tenant, agent_id, limit)
             case KeyByHash(secret_hash):
                 return await run_sync(conn, kq.key_by_hash, verifier, secret_hash)
+            case ListEntries(tenant, start, limit):
+                return await run_sync(conn, proofs.list_entries, tenant, start, limit)
             case ListKeys(tenant, include_revoked):
                 return await run_sync(conn, kq.list_keys, verifier, tenant, include_revoked)
             case _:
