@@ -62,6 +62,8 @@ class Settings:
     #: HTTP: sustained requests per second per API key (0: no limit) and the burst allowed
     rate_limit_per_s: float = 500.0
     rate_limit_burst: int = 1000
+    #: test setting: the writer waits this long before each COMMIT (a slow disk)
+    commit_delay_ms: int = 0
     #: extra, unvalidated settings reserved for later features
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -81,6 +81,8 @@ class BatchContext:
     checkpoint_every: int
     trusted: TrustedHeads
     witness_path: Path
+    #: a slow disk, for tests: seconds to wait before each COMMIT
+    commit_delay: float = 0.0
     made: list[str] = field(default_factory=list)
 
 
@@ -174,6 +176,8 @@ def run_batch(
         for size in mutations.due_checkpoints(head.next_seq, ledger.head.next_seq,
                                               context.checkpoint_every):
             _checkpoint(conn, ledger, context, "auto", size)
+        if context.commit_delay:
+            time.sleep(context.commit_delay)
         conn.execute("COMMIT")
     except BaseException as error:
         _rollback_quietly(conn)
@@ -256,7 +260,7 @@ class WriterActor(BatchActor[WriteCommand]):
         self.trusted = trusted
         self.witness_path = settings.witness_path or default_witness_path(signer.origin)
         self.context = BatchContext(signer, settings.checkpoint_every, trusted,
-                                    self.witness_path)
+                                    self.witness_path, settings.commit_delay_ms / 1000)
         #: problems found at open; non-empty only in forensic (``allow_tampered``) mode
         self.tampered: list[str] = []
 
