@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_201_CREATED,
@@ -87,6 +88,25 @@ _HTTP_CODES = {400: "invalid_input", 401: "unauthenticated", 403: "forbidden",
                429: "rate_limited", 503: "unavailable"}
 
 
+def error_responses() -> dict[int, ResponseSpec]:
+    """The problem+json answers every authenticated route may give, for the OpenAPI."""
+    from cortex.api.schemas import Problem
+
+    described = {
+        HTTP_400_BAD_REQUEST: "bad input: the detail names the field and the bound",
+        HTTP_401_UNAUTHORIZED: "no API key, or an unknown or revoked one",
+        HTTP_403_FORBIDDEN: "the key's role or projects do not allow this",
+        HTTP_404_NOT_FOUND: "absent, or another tenant's",
+        HTTP_409_CONFLICT: "conflicts with the current state",
+        HTTP_413_REQUEST_ENTITY_TOO_LARGE: "the body is over the limit",
+        HTTP_429_TOO_MANY_REQUESTS: "rate limited; see Retry-After",
+        HTTP_503_SERVICE_UNAVAILABLE: "overloaded or shutting down; see Retry-After",
+    }
+    return {status: ResponseSpec(data_container=Problem, description=text,
+                                 media_type=PROBLEM_JSON)
+            for status, text in described.items()}
+
+
 def status_for(error: CortexError) -> int:
     for kind, status in _STATUS:
         if isinstance(error, kind):
@@ -144,6 +164,8 @@ def _describe(item: object) -> str:
     if isinstance(item, dict):
         key = item.get("key")
         message = str(item.get("message", "invalid"))
+        if key and message.strip("'\"") == key:
+            message = "is required" if key != "data" else "a JSON request body is required"
         return f"{key}: {message}" if key else message
     return str(item)
 

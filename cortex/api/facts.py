@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import Parameter
 
 from cortex.api.auth import author_of, check_project, require_key, visible
-from cortex.api.errors import CREATED
+from cortex.api.errors import CREATED, error_responses
 from cortex.api.schemas import (
     BatchBody,
     FactList,
@@ -24,10 +24,16 @@ from cortex.engine.facade import Cortex
 from cortex.errors import FactNotFound, InvalidInput
 from cortex.model import ApiKey, Fact, VoteResult
 
+ERRORS = error_responses()
+
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(header="Idempotency-Key", required=False, max_length=200,
-              description="A retried POST with the same key returns the first result."),
+    Parameter(
+        header="Idempotency-Key",
+        required=False,
+        max_length=200,
+        description="A retried POST with the same key returns the first result.",
+    ),
 ]
 
 
@@ -60,9 +66,11 @@ class FactsController(Controller):
     path = "/v1/facts"
     guards = [require_key]  # noqa: RUF012 - Litestar reads class attributes
 
-    @post("/", opt={"role": "write"}, status_code=CREATED, summary="Store a fact")
+    @post("/", responses=ERRORS, opt={"role": "write"}, status_code=CREATED, summary="Store a fact")
     async def store(
-        self, request: Request[Any, Any, Any], data: StoreBody,
+        self,
+        request: Request[Any, Any, Any],
+        data: StoreBody,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Fact]:
         key = _key(request)
@@ -73,71 +81,127 @@ class FactsController(Controller):
                 raise InvalidInput("id", "give either an id or an Idempotency-Key, not both")
             fact_id = idempotent_id(key.tenant, idempotency_key)
         fact = await _cortex(request).store(
-            data.project, data.content, kind=data.kind, tags=data.tags, source=data.source,
-            meta=data.meta, valid_from=data.valid_from, valid_until=data.valid_until,
-            id=fact_id, tenant=key.tenant, author=author_of(key),
+            data.project,
+            data.content,
+            kind=data.kind,
+            tags=data.tags,
+            source=data.source,
+            meta=data.meta,
+            valid_from=data.valid_from,
+            valid_until=data.valid_until,
+            id=fact_id,
+            tenant=key.tenant,
+            author=author_of(key),
         )
         return Response(fact, status_code=CREATED, headers={"Location": f"{self.path}/{fact.id}"})
 
-    @get("/", opt={"role": "read"}, summary="Recall facts, ranked by consensus and recency")
+    @get(
+        "/",
+        responses=ERRORS,
+        opt={"role": "read"},
+        summary="Recall facts, ranked by consensus and recency",
+    )
     async def recall(
-        self, request: Request[Any, Any, Any], project: str | None = None,
-        kind: str | None = None, tags: list[str] | None = None, at: datetime | None = None,
-        as_of: datetime | None = None, limit: int = 20, offset: int = 0,
-        cursor: str | None = None, author: str | None = None, status: str | None = None,
+        self,
+        request: Request[Any, Any, Any],
+        project: str | None = None,
+        kind: str | None = None,
+        tags: list[str] | None = None,
+        at: datetime | None = None,
+        as_of: datetime | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        cursor: str | None = None,
+        author: str | None = None,
+        status: str | None = None,
     ) -> FactList:
         key = _key(request)
         if project is not None:
             check_project(key, project)
         page = await _cortex(request).recall(
-            project, kind=kind, tags=tags or (), at=at, as_of=as_of, limit=limit,
-            offset=offset, cursor=cursor, author=author, status=status, tenant=key.tenant,
+            project,
+            kind=kind,
+            tags=tags or (),
+            at=at,
+            as_of=as_of,
+            limit=limit,
+            offset=offset,
+            cursor=cursor,
+            author=author,
+            status=status,
+            tenant=key.tenant,
             projects=key.projects,
         )
         return FactList(facts=list(page), next_cursor=page.next_cursor)
 
-    @get("/{fact_id:str}", opt={"role": "read"}, summary="Get one fact (any version)")
+    @get(
+        "/{fact_id:str}",
+        responses=ERRORS,
+        opt={"role": "read"},
+        summary="Get one fact (any version)",
+    )
     async def get_fact(self, request: Request[Any, Any, Any], fact_id: str) -> Fact:
         return await _visible_fact(request, fact_id)
 
-    @patch("/{fact_id:str}", opt={"role": "write"}, summary="Record a new version")
-    async def update(
-        self, request: Request[Any, Any, Any], fact_id: str, data: UpdateBody
-    ) -> Fact:
+    @patch(
+        "/{fact_id:str}", responses=ERRORS, opt={"role": "write"}, summary="Record a new version"
+    )
+    async def update(self, request: Request[Any, Any, Any], fact_id: str, data: UpdateBody) -> Fact:
         await _visible_fact(request, fact_id)
         key = _key(request)
-        changes = {name: getattr(data, name) for name in data.__struct_fields__
-                   if getattr(data, name) is not None}
-        return await _cortex(request).update(fact_id, tenant=key.tenant, author=author_of(key),
-                                             **changes)
+        changes = {
+            name: getattr(data, name)
+            for name in data.__struct_fields__
+            if getattr(data, name) is not None
+        }
+        return await _cortex(request).update(
+            fact_id, tenant=key.tenant, author=author_of(key), **changes
+        )
 
-    @delete("/{fact_id:str}", opt={"role": "write"}, status_code=200,
-            summary="Deprecate (never deletes)")
+    @delete(
+        "/{fact_id:str}",
+        responses=ERRORS,
+        opt={"role": "write"},
+        status_code=200,
+        summary="Deprecate (never deletes)",
+    )
     async def deprecate(
         self, request: Request[Any, Any, Any], fact_id: str, reason: str | None = None
     ) -> Fact:
         await _visible_fact(request, fact_id)
         return await _cortex(request).deprecate(fact_id, reason, tenant=_key(request).tenant)
 
-    @get("/{fact_id:str}/history", opt={"role": "read"}, summary="Every version, oldest first")
+    @get(
+        "/{fact_id:str}/history",
+        responses=ERRORS,
+        opt={"role": "read"},
+        summary="Every version, oldest first",
+    )
     async def history(
         self, request: Request[Any, Any, Any], fact_id: str, as_of: datetime | None = None
     ) -> FactList:
         await _visible_fact(request, fact_id)
-        versions = await _cortex(request).history(fact_id, as_of=as_of,
-                                                  tenant=_key(request).tenant)
+        versions = await _cortex(request).history(fact_id, as_of=as_of, tenant=_key(request).tenant)
         return FactList(facts=versions)
 
-    @post("/{fact_id:str}/redact", opt={"role": "admin"}, status_code=200,
-          summary="Erase content of every version; hashes and ledger stay")
-    async def redact(
-        self, request: Request[Any, Any, Any], fact_id: str, data: ReasonBody
-    ) -> Fact:
+    @post(
+        "/{fact_id:str}/redact",
+        responses=ERRORS,
+        opt={"role": "admin"},
+        status_code=200,
+        summary="Erase content of every version; hashes and ledger stay",
+    )
+    async def redact(self, request: Request[Any, Any, Any], fact_id: str, data: ReasonBody) -> Fact:
         await _visible_fact(request, fact_id)
         return await _cortex(request).redact(fact_id, data.reason, tenant=_key(request).tenant)
 
-    @post("/{fact_id:str}/votes", opt={"role": "write"}, status_code=200,
-          summary="Vote +1/-1 (0 withdraws) as the key's agent or a named one")
+    @post(
+        "/{fact_id:str}/votes",
+        responses=ERRORS,
+        opt={"role": "write"},
+        status_code=200,
+        summary="Vote +1/-1 (0 withdraws) as the key's agent or a named one",
+    )
     async def vote(
         self, request: Request[Any, Any, Any], fact_id: str, data: VoteBody
     ) -> VoteResult:
@@ -150,20 +214,36 @@ class FactsController(Controller):
             raise InvalidInput("agent_id", "a key bound to an agent votes only as that agent")
         return await _cortex(request).vote(fact_id, agent_id, data.value, tenant=key.tenant)
 
-    @get("/{fact_id:str}/votes", opt={"role": "read"}, summary="Current votes on a fact")
+    @get(
+        "/{fact_id:str}/votes",
+        responses=ERRORS,
+        opt={"role": "read"},
+        summary="Current votes on a fact",
+    )
     async def votes(self, request: Request[Any, Any, Any], fact_id: str) -> VoteList:
         await _visible_fact(request, fact_id)
         return VoteList(votes=await _cortex(request).votes(fact_id, tenant=_key(request).tenant))
 
 
-@post("/v1/facts:batch", opt={"role": "write"}, status_code=CREATED, guards=[require_key],
-      summary="Store many facts in one transaction (all or none)")
+@post(
+    "/v1/facts:batch",
+    responses=ERRORS,
+    opt={"role": "write"},
+    status_code=CREATED,
+    guards=[require_key],
+    summary="Store many facts in one transaction (all or none)",
+)
 async def store_many(request: Request[Any, Any, Any], data: BatchBody) -> FactList:
     key = _key(request)
     items = []
     for item in data.facts:
         check_project(key, item.project)
-        items.append({name: getattr(item, name) for name in item.__struct_fields__
-                      if getattr(item, name) is not None})
+        items.append(
+            {
+                name: getattr(item, name)
+                for name in item.__struct_fields__
+                if getattr(item, name) is not None
+            }
+        )
     facts = await _cortex(request).store_many(items, tenant=key.tenant, author=author_of(key))
     return FactList(facts=facts)

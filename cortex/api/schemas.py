@@ -104,3 +104,18 @@ class EntryList(msgspec.Struct, kw_only=True):
 class PublicKey(msgspec.Struct, kw_only=True):
     origin: str
     verifier_key: str
+
+
+class Problem(msgspec.Struct, kw_only=True):
+    """RFC 9457 problem details, with Cortex's stable ``code`` (and, per error, the values
+    that explain it, such as ``field`` or ``retry_after``)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    code: str
+    field: str | None = None
+    fact_id: str | None = None
+    retry_after: float | None = None

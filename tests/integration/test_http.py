@@ -235,3 +235,25 @@ def test_overload_answers_503_quickly_and_loses_nothing_acknowledged(tmp_path: P
         with server.client("acme-read") as http:
             stored = http.get("/v1/facts", params={"project": "load", "limit": 100}).json()
         assert acknowledged <= {f["id"] for f in stored["facts"]}
+
+
+def test_schemathesis_finds_no_server_error_and_no_schema_drift(server: Server) -> None:
+    """Fuzz every route from the OpenAPI document with a valid admin key: no 5xx, every
+    error is problem+json as documented, every response matches its schema."""
+    import shutil
+    import subprocess
+    import sys
+
+    executable = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
+    assert executable, "schemathesis is part of the test extras"
+    result = subprocess.run(
+        [executable, "run", f"{server.url}/schema/openapi.json",
+         "-H", f"Authorization: Bearer {server.keys['acme-admin']}",
+         "--checks", "not_a_server_error,content_type_conformance,"
+                     "response_schema_conformance,status_code_conformance",
+         "--phases", "coverage,fuzzing", "--max-examples", "25", "-w", "1",
+         "--seed", "20261124"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "passed" in result.stdout
