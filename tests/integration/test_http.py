@@ -204,13 +204,13 @@ def test_request_ids_are_echoed_and_health_and_metrics_answer(server: Server) ->
 
 
 def test_rate_limits_answer_429_with_retry_after(tmp_path: Path) -> None:
-    with running_server(tmp_path, rate_limit_per_s="1", rate_limit_burst="3") as server:
-        with server.client("acme-read") as http:
-            statuses = [http.get("/v1/facts").status_code for _ in range(6)]
-            assert statuses[:3] == [200, 200, 200] and 429 in statuses[3:]
-            limited = http.get("/v1/facts")
-            problem(limited, 429, "rate_limited")
-            assert int(limited.headers["retry-after"]) >= 1
+    with (running_server(tmp_path, rate_limit_per_s="1", rate_limit_burst="3") as server,
+          server.client("acme-read") as http):
+        statuses = [http.get("/v1/facts").status_code for _ in range(6)]
+        assert statuses[:3] == [200, 200, 200] and 429 in statuses[3:]
+        limited = http.get("/v1/facts")
+        problem(limited, 429, "rate_limited")
+        assert int(limited.headers["retry-after"]) >= 1
 
 
 def test_overload_answers_503_quickly_and_loses_nothing_acknowledged(tmp_path: Path) -> None:
