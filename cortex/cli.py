@@ -70,8 +70,26 @@ def serve(
 
     settings = Settings.load(db)
     os.environ.setdefault("CORTEX_DB", str(db))
+    # structlog loggers keep the level of their first use: open at the server's level
+    first_key = _in_process(db, _bootstrap_admin_key, settings.log_level)
+    if first_key is not None:
+        typer.secho(f"first admin key (tenant {settings.tenant}) written to {first_key}",
+                    err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None,
                 access_log=False, lifespan="on")
+
+
+async def _bootstrap_admin_key(cx: Any) -> Path | None:
+    """On a store without keys, make the first admin key and write it beside the database
+    (mode 0600), so a fresh server can be used at once; otherwise do nothing."""
+    path = Path(cx.settings.data_dir) / "admin.key"
+    if path.exists() or await cx.keys.list(include_revoked=True):
+        return None
+    created = await cx.keys.create("admin", name="bootstrap")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(created.key + "\n")
+    return path
 
 
 keys_app = typer.Typer(help="API keys (the first admin key comes from here).",
@@ -79,12 +97,12 @@ keys_app = typer.Typer(help="API keys (the first admin key comes from here).",
 app.add_typer(keys_app, name="keys")
 
 
-def _in_process(db: Path, work: Any) -> Any:
+def _in_process(db: Path, work: Any, log_level: str = "warning") -> Any:
     """Run ``await work(cx)`` on the database, turning Cortex errors into exit code 1."""
     from cortex.engine.facade import Cortex
 
     async def run() -> Any:
-        async with Cortex.open(db, log_level="warning") as cx:
+        async with Cortex.open(db, log_level=log_level) as cx:
             return await work(cx)
 
     try:

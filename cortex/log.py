@@ -15,7 +15,7 @@ import structlog
 
 from actors import current_request_id
 
-_configured = False
+_configured: tuple[str, str] | None = None
 
 
 def _add_request_id(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -26,9 +26,9 @@ def _add_request_id(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def configure_logging(level: str = "info", fmt: str = "auto", *, force: bool = False) -> None:
-    """Install the processor chain (idempotent unless ``force``)."""
+    """Install the processor chain (a no-op when already installed with these settings)."""
     global _configured
-    if _configured and not force:
+    if _configured == (level, fmt) and not force:
         return
     json_lines = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     renderer: Any = (
@@ -51,4 +51,4 @@ def configure_logging(level: str = "info", fmt: str = "auto", *, force: bool = F
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
-    _configured = True
+    _configured = (level, fmt)

@@ -66,6 +66,12 @@ def test_cortex_serve_starts_a_real_server_and_stops_cleanly(tmp_path: Path) -> 
         assert body is not None, "server never answered /health"
         assert body["status"] == "ok"
         assert db.exists(), "serve initialized the database"
+        key_file = db.parent / "admin.key"
+        assert key_file.stat().st_mode & 0o777 == 0o600, "the first admin key is private"
+        headers = {"Authorization": f"Bearer {key_file.read_text().strip()}"}
+        stored = httpx.post(f"http://127.0.0.1:{port}/v1/facts", headers=headers,
+                            json={"project": "readme", "content": "it works"}, timeout=10)
+        assert stored.status_code == 201, stored.text
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
