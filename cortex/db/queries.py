@@ -164,8 +164,12 @@ def recall(
         f" WHERE {' AND '.join(where)}) {after}"
         " ORDER BY rank_score DESC, recorded_seq DESC LIMIT :limit OFFSET :offset"
     )
+    wanted = query.offset + query.limit + 1
     with snapshot(conn):
-        rows = conn.execute(sql, params).fetchall()
+        top = None
+        if query.cursor is None and query.as_of is None and wanted <= _FAST_TOP_K:
+            top = _top_by_bound(conn, " AND ".join(where), params, wanted)
+        rows = conn.execute(sql, params).fetchall() if top is None else top[query.offset:]
         shown = [row_dict(r) for r in rows[: query.limit]]
         verifier.check(conn, shown)
     page = FactPage(fact_from_row(r) for r in shown)
@@ -176,6 +180,41 @@ def recall(
             query.fingerprint(),
         )
     return page
+
+
+_FAST_TOP_K = 1000
+_SEQ = FACT_FIELDS.index("recorded_seq")
+_SCORE = FACT_FIELDS.index("consensus_score")
+_AT = FACT_FIELDS.index("recorded_at")
+
+
+def _top_by_bound(
+    conn: sqlite3.Connection, where: str, params: dict[str, Any], k: int
+) -> list[Any] | None:
+    """The top ``k`` rows by rank without ranking every row, or ``None`` when unsure.
+
+    Candidates: the k most recent rows and the k best-scored rows (both index walks). A
+    row outside both is older than the k-th most recent and scores at most the k-th best
+    score, so its rank is below ``bound`` (that score with that recency). When the k-th
+    best candidate reaches ``bound``, the candidates hold the exact top k; the common
+    case (no votes yet) always does. Otherwise the caller ranks the whole set.
+    """
+    base = f"SELECT {FACT_COLUMNS}, {RANK_SQL} AS rank_score FROM facts WHERE {where}"
+    recent = conn.execute(base + " ORDER BY recorded_seq DESC LIMIT :k", {**params, "k": k})
+    recent_rows = recent.fetchall()
+    if len(recent_rows) < k:
+        return sorted(recent_rows, key=lambda r: (r[-1], r[_SEQ]), reverse=True)
+    scored_rows = conn.execute(
+        base + " ORDER BY consensus_score DESC, recorded_seq DESC LIMIT :k", {**params, "k": k}
+    ).fetchall()
+    pool = {row[0]: row for row in recent_rows + scored_rows}
+    ranked = sorted(pool.values(), key=lambda r: (r[-1], r[_SEQ]), reverse=True)
+    bound = conn.execute(
+        f"SELECT {RANK_SQL} FROM (SELECT :score AS consensus_score, :at AS recorded_at)",
+        {"score": scored_rows[-1][_SCORE], "at": recent_rows[-1][_AT],
+         "reference": params["reference"]},
+    ).fetchone()[0]
+    return ranked[:k] if ranked[k - 1][-1] >= bound else None
 
 
 def _encode_cursor(reference: int, score: float, seq: int, fingerprint: str) -> str:

@@ -53,6 +53,9 @@ CREATE TABLE facts (
 CREATE INDEX facts_current ON facts (tenant, project, recorded_seq)
     WHERE superseded_seq IS NULL AND deprecated_seq IS NULL;
 CREATE INDEX facts_lineage ON facts (lineage, recorded_seq);
+-- Recall's best-scored candidates (see queries._top_by_bound).
+CREATE INDEX facts_scored ON facts (tenant, project, consensus_score, recorded_seq)
+    WHERE superseded_seq IS NULL AND deprecated_seq IS NULL;
 
 CREATE TABLE ledger (
     seq          INTEGER PRIMARY KEY,      -- 0-based: equals the Merkle leaf index

@@ -240,3 +240,18 @@ async def test_recall_ranks_verified_facts_first(cx: Cortex) -> None:
         await cx.vote(backed.id, agent.id, 1)
     ranked = [f.id for f in await cx.recall(project="rank")]
     assert ranked[0] == backed.id and plain.id in ranked
+
+
+async def test_recall_top_k_shortcut_matches_a_full_ranking(cx: Cortex) -> None:
+    """The candidate shortcut must give exactly the order of ranking every fact."""
+    agents = await _agents(cx, 6)
+    facts = await cx.store_many([{"project": "k", "content": f"fact {n}"} for n in range(40)])
+    for index, fact in enumerate(facts[::7]):  # a few older facts gain or lose score
+        for agent in agents[: index + 1]:
+            await cx.vote(fact.id, agent.id, 1 if index % 2 == 0 else -1)
+    await cx.store_many([{"project": "k", "content": f"later {n}"} for n in range(10)])
+    full = [f.id for f in await cx.recall(project="k", limit=1000)]
+    assert len(full) == 50
+    for limit, offset in ((1, 0), (5, 0), (10, 3), (20, 10), (49, 1)):
+        page = await cx.recall(project="k", limit=limit, offset=offset)
+        assert [f.id for f in page] == full[offset: offset + limit], (limit, offset)
