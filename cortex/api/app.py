@@ -51,8 +51,7 @@ async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
                    "origin": cortex.ledger.origin, "public_key": cortex.ledger.public_key},
         "integrity": {"ok": not cortex.integrity_failures,
                       "failures": [e.detail for e in cortex.integrity_failures]},
-        "embeddings": {"available": False,
-                       "detail": "semantic search is not built yet; search answers in text"},
+        "embeddings": cortex.embeddings.status(),
         "disk": {"free_bytes": disk.free, "total_bytes": disk.total},
     }
     try:

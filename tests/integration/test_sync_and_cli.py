@@ -74,3 +74,14 @@ def test_cli_prints_the_checkpoint_public_key(tmp_path: Path) -> None:
     name, key_id, key = result.output.strip().split("+", 2)
     assert name.startswith("cortex.local/") and len(key_id) == 8 and key
     assert (db.parent / "cortex-signing.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_cli_model_build_checks_and_caches_the_graph(tmp_path: Path) -> None:
+    db = tmp_path / "m" / "cortex.db"
+    result = CliRunner().invoke(app, ["model", "build", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "384 dimensions, norm 1.000000" in result.output
+    assert list((db.parent / "models").glob("*.onnx"))
+    missing = CliRunner().invoke(app, ["model", "build", "--from", str(tmp_path),
+                                       "--db", str(db)])
+    assert missing.exit_code == 1 and "--no-deps" in missing.output

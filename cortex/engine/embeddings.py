@@ -1,0 +1,80 @@
+"""``cx.embed``: the embedding model, loaded on first use, run in a worker thread.
+
+Loading is lazy so that opening a store costs nothing when no one embeds; the first call
+builds the ONNX graph into ``<data dir>/models/`` if needed (about a second), later opens
+reuse it. onnxruntime releases the GIL, so embedding does not stall the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+
+from cortex.config import Settings
+from cortex.embed.model_files import MODEL_ID, ModelUnavailable, built_model, locate
+from cortex.embed.runtime import Embedder
+from cortex.errors import InvalidInput
+
+MAX_TEXTS = 256
+MAX_TEXT_BYTES = 64 * 1024
+
+
+class EmbeddingService:
+    """The process's one embedder (thread-safe), with its availability for ``/health``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._embedder: Embedder | None = None
+        self._loading = anyio.Lock()
+        self._limiter = anyio.CapacityLimiter(1)
+
+    def status(self) -> dict[str, Any]:
+        """Whether embeddings can work, without loading the model."""
+        try:
+            locate(self.settings.model_dir)
+        except ModelUnavailable as error:
+            return {"available": False, "model": MODEL_ID, "detail": error.detail,
+                    "fix": error.context.get("fix")}
+        return {"available": True, "model": MODEL_ID, "loaded": self._embedder is not None}
+
+    async def embedder(self) -> Embedder:
+        """The loaded embedder. Raises ``ModelUnavailable`` when the files are missing."""
+        async with self._loading:
+            if self._embedder is None:
+                self._embedder = await anyio.to_thread.run_sync(self._load)
+            return self._embedder
+
+    def _load(self) -> Embedder:
+        files = locate(self.settings.model_dir)
+        path = built_model(files, self.settings.data_dir / "models")
+        return Embedder(path, files.tokenizer, self.settings.embed_threads)
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Unit-length 384-float vectors, one per text.
+
+        Raises:
+            InvalidInput: not a list of 1..256 strings of at most 64 KiB each.
+            ModelUnavailable: the model is not installed.
+        """
+        checked = _check_texts(texts)
+        embedder = await self.embedder()
+        vectors = await anyio.to_thread.run_sync(embedder.embed, checked,
+                                                 limiter=self._limiter)
+        return [row.tolist() for row in vectors]
+
+
+def _check_texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str) or not isinstance(texts, Sequence):
+        raise InvalidInput("texts", "must be a list of strings")
+    if not 1 <= len(texts) <= MAX_TEXTS:
+        raise InvalidInput("texts", f"must hold 1 to {MAX_TEXTS} strings")
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise InvalidInput(f"texts[{index}]", "must be a string")
+        if len(text.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
+            raise InvalidInput(f"texts[{index}]", f"is over {MAX_TEXT_BYTES} bytes")
+    return list(texts)
+
+
