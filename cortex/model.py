@@ -196,3 +196,23 @@ class CreatedKey(msgspec.Struct, frozen=True, kw_only=True):
     agent_id: str | None
     name: str | None
     created_at: datetime
+
+
+class SearchHit(msgspec.Struct, frozen=True, kw_only=True):
+    """One result: the fact, the fused score, and each side's rank and score."""
+
+    fact: Fact
+    score: float
+    text_rank: int | None
+    text_score: float | None
+    vector_rank: int | None = None
+    vector_score: float | None = None
+    snippet: str | None = None
+
+
+class SearchResults(msgspec.Struct, frozen=True, kw_only=True):
+    """Hits, best first; ``mode`` is the mode that answered (it may have degraded)."""
+
+    results: list[SearchHit]
+    mode: str
+    notice: str | None = None

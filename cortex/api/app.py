@@ -28,7 +28,7 @@ from cortex.api.errors import (
     http_error_handler,
     internal_error_handler,
 )
-from cortex.api.facts import FactsController, store_many
+from cortex.api.facts import FactsController, search, store_many
 from cortex.api.observe import Metrics, ObserveMiddleware, metrics
 from cortex.config import Settings
 from cortex.engine.facade import Cortex
@@ -83,7 +83,7 @@ def create_app(settings: Settings) -> Litestar:
         return ObserveMiddleware(app, metrics_registry)
 
     app = Litestar(
-        route_handlers=[health, metrics, FactsController, store_many, AgentsController,
+        route_handlers=[health, metrics, FactsController, store_many, search, AgentsController,
                         KeysController, LedgerController],
         lifespan=[lifespan],
         middleware=[observe],

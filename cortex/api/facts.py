@@ -15,6 +15,7 @@ from cortex.api.schemas import (
     BatchBody,
     FactList,
     ReasonBody,
+    SearchBody,
     StoreBody,
     UpdateBody,
     VoteBody,
@@ -22,7 +23,7 @@ from cortex.api.schemas import (
 )
 from cortex.engine.facade import Cortex
 from cortex.errors import FactNotFound, InvalidInput
-from cortex.model import ApiKey, Fact, VoteResult
+from cortex.model import ApiKey, Fact, SearchResults, VoteResult
 
 ERRORS = error_responses()
 
@@ -247,3 +248,15 @@ async def store_many(request: Request[Any, Any, Any], data: BatchBody) -> FactLi
         )
     facts = await _cortex(request).store_many(items, tenant=key.tenant, author=author_of(key))
     return FactList(facts=facts)
+
+
+@post("/v1/search", responses=ERRORS, opt={"role": "read"}, status_code=200,
+      guards=[require_key], summary="Search facts by words (and, later, by meaning)")
+async def search(request: Request[Any, Any, Any], data: SearchBody) -> SearchResults:
+    key = _key(request)
+    if data.project is not None:
+        check_project(key, data.project)
+    return await _cortex(request).search(
+        data.query, project=data.project, kind=data.kind, tags=data.tags, top_k=data.top_k,
+        mode=data.mode, at=data.at, as_of=data.as_of, projects=key.projects,
+        tenant=key.tenant)

@@ -66,6 +66,17 @@ class KeyBody(_Body):
     name: str | None = None
 
 
+class SearchBody(_Body):
+    query: str
+    mode: str = "hybrid"
+    project: str | None = None
+    kind: str | None = None
+    tags: list[str] = msgspec.field(default_factory=list)
+    top_k: int = 10
+    at: datetime | None = None
+    as_of: datetime | None = None
+
+
 class FactList(msgspec.Struct, kw_only=True):
     facts: list[Fact]
     next_cursor: str | None = None

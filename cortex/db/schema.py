@@ -92,6 +92,23 @@ CREATE TABLE checkpoints (
     note         TEXT NOT NULL              -- C2SP signed note (tlog-checkpoint body)
 ) STRICT;
 
+-- Text search over every version's content, tags and kind (external content: the text
+-- lives once, in facts). Triggers keep it in sync inside the writer's transaction; a
+-- redaction removes the fact's words from the index.
+CREATE VIRTUAL TABLE facts_fts USING fts5(
+    content, tags, kind, content = 'facts', content_rowid = 'rowid',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER facts_fts_insert AFTER INSERT ON facts BEGIN
+    INSERT INTO facts_fts (rowid, content, tags, kind)
+    VALUES (new.rowid, new.content, new.tags, new.kind);
+END;
+CREATE TRIGGER facts_fts_redact AFTER UPDATE OF redacted ON facts
+WHEN new.redacted = 1 AND old.redacted = 0 BEGIN
+    INSERT INTO facts_fts (facts_fts, rowid, content, tags, kind)
+    VALUES ('delete', old.rowid, old.content, old.tags, old.kind);
+END;
+
 -- Agents vote; their reputation is a Beta(alpha, beta) count of outcomes they agreed with.
 CREATE TABLE agents (
     id            TEXT PRIMARY KEY,

@@ -21,9 +21,11 @@ import actors
 from actors import ActorRef, ActorStatistics, ActorSystem
 from cortex.config import Settings
 from cortex.core import validation as v
+from cortex.core.text_query import to_fts_query
 from cortex.db.lock import DatabaseLock
 from cortex.db.mutations.checkpoints import Signer
 from cortex.db.queries import FactPage, RecallFilter
+from cortex.db.search import SearchFilter
 from cortex.db.trusted import TrustedHeads
 from cortex.engine.agents_api import AgentsHandle
 from cortex.engine.embeddings import EmbeddingService
@@ -46,6 +48,7 @@ from cortex.engine.messages import (
     RedactFact,
     StoreFact,
     StoreFacts,
+    TextSearch,
     UpdateFact,
     WriteCommand,
 )
@@ -54,10 +57,12 @@ from cortex.engine.writer import WriterActor
 from cortex.errors import IntegrityError, InvalidInput, Overloaded, ShuttingDown
 from cortex.ids import new_fact_id
 from cortex.log import configure_logging
-from cortex.model import Fact, Vote, VoteResult
+from cortex.model import Fact, SearchHit, SearchResults, Vote, VoteResult
 from cortex.trust import default_origin, load_or_create_key
 
 log = structlog.get_logger("cortex")
+
+SEARCH_MODES = ("hybrid", "semantic", "text")
 
 _STORE_FIELDS = frozenset(
     {"project", "content", "kind", "tags", "source", "meta", "valid_from", "valid_until", "id"}
@@ -358,6 +363,44 @@ class Cortex:
         )
         page: FactPage = await self._read(Recall(recall_filter))
         return page
+
+    async def search(
+        self,
+        query: str,
+        *,
+        project: str | None = None,
+        kind: str | None = None,
+        tags: Iterable[str] = (),
+        top_k: int = 10,
+        mode: str = "hybrid",
+        at: Any = None,
+        as_of: Any = None,
+        projects: Iterable[str] | None = None,
+        tenant: str | None = None,
+    ) -> SearchResults:
+        """Facts matching ``query``, best first, with their ranks and scores.
+
+        ``mode`` is "hybrid", "semantic" or "text". Semantic ranking is not built yet:
+        every mode answers from the text index for now, and ``notice`` says so.
+        The query syntax (terms, "phrases", prefix*, OR) can never cause a database error.
+
+        Raises:
+            InvalidInput: a bad query, mode, filter or ``top_k`` outside 1..100.
+        """
+        if mode not in SEARCH_MODES:
+            raise InvalidInput("mode", f"must be one of {', '.join(SEARCH_MODES)}")
+        search_filter = SearchFilter(
+            tenant=self._tenant(tenant), fts_query=to_fts_query(query),
+            project=None if project is None else v.check_name("project", project),
+            kind=None if kind is None else v.check_kind(kind), tags=v.check_tags(tags),
+            at=v.check_time("at", at), as_of=v.check_time("as_of", as_of),
+            top_k=v.check_range("top_k", top_k, 1, 100),
+            projects=None if projects is None else tuple(projects),
+        )
+        hits: list[SearchHit] = await self._read(TextSearch(search_filter))
+        notice = None if mode == "text" else (
+            "semantic ranking is not built yet: answered from the text index")
+        return SearchResults(results=hits, mode="text", notice=notice)
 
     async def history(
         self, id: str, *, as_of: Any = None, tenant: str | None = None

@@ -7,6 +7,7 @@ from typing import Any
 
 from cortex.core.validation import FactChanges, FactDraft
 from cortex.db.queries import RecallFilter
+from cortex.db.search import SearchFilter
 from cortex.model import Checkpoint, Fact
 
 # --- commands for the writer -------------------------------------------------------
@@ -226,6 +227,11 @@ class ListEntries:
 
 
 @dataclass(frozen=True, slots=True)
+class TextSearch:
+    filter: SearchFilter
+
+
+@dataclass(frozen=True, slots=True)
 class KeyByHash:
     secret_hash: str
 
@@ -238,4 +244,4 @@ class ListKeys:
 
 ReadQuery = (GetFact | Recall | History | LedgerSize | ProveInclusion | ProveConsistency
              | ListCheckpoints | GetAgent | ListAgents | ListVotes | ReputationHistory
-             | KeyByHash | ListKeys | ListEntries)
+             | KeyByHash | ListKeys | ListEntries | TextSearch)

@@ -13,6 +13,7 @@ from cortex.db import consensus_queries as cq
 from cortex.db import key_queries as kq
 from cortex.db import proofs, queries
 from cortex.db.connect import open_reader, run_sync
+from cortex.db.search import text_search
 from cortex.db.trusted import TrustedHeads
 from cortex.db.verified import ReadVerifier, ledger_size
 from cortex.engine.messages import (
@@ -31,6 +32,7 @@ from cortex.engine.messages import (
     ReadQuery,
     Recall,
     ReputationHistory,
+    TextSearch,
 )
 
 
@@ -84,6 +86,9 @@ class ReaderActor(Actor[ReadQuery]):
                 return await run_sync(conn, cq.reputation_history, tenant, agent_id, limit)
             case KeyByHash(secret_hash):
                 return await run_sync(conn, kq.key_by_hash, verifier, secret_hash)
+            case TextSearch(search_filter):
+                now = time.time_ns() // 1000
+                return await run_sync(conn, text_search, verifier, search_filter, now)
             case ListEntries(tenant, start, limit):
                 return await run_sync(conn, proofs.list_entries, tenant, start, limit)
             case ListKeys(tenant, include_revoked):

@@ -257,3 +257,14 @@ def test_schemathesis_finds_no_server_error_and_no_schema_drift(server: Server) 
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "passed" in result.stdout
+
+
+def test_search_over_http(server: Server) -> None:
+    with server.client("acme-write") as http:
+        http.post("/v1/facts", json={"project": "alpha", "content": "the disk filled up at 3am"})
+        found = http.post("/v1/search", json={"query": "disk filled", "mode": "text"}).json()
+        assert [h["fact"]["content"] for h in found["results"]] == ["the disk filled up at 3am"]
+        assert found["mode"] == "text" and found["results"][0]["text_rank"] == 1
+        problem(http.post("/v1/search", json={"query": "((("}), 400, "invalid_input")
+    with server.client("globex-admin") as globex:
+        assert globex.post("/v1/search", json={"query": "disk"}).json()["results"] == []
