@@ -69,6 +69,11 @@ class Settings:
     model_dir: Path | None = None
     #: onnxruntime threads for embedding
     embed_threads: int = 2
+    #: embed stored facts in the background for semantic search (off: text search only)
+    index_vectors: bool = True
+    #: hybrid search: reciprocal-rank fusion weights of the vector and the text side
+    hybrid_vector_weight: float = 0.6
+    hybrid_text_weight: float = 0.4
     #: extra, unvalidated settings reserved for later features
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -216,3 +216,5 @@ class SearchResults(msgspec.Struct, frozen=True, kw_only=True):
     results: list[SearchHit]
     mode: str
     notice: str | None = None
+    #: facts not embedded yet (semantic and hybrid searches cannot see them yet)
+    pending: int | None = None

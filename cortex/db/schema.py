@@ -109,6 +109,23 @@ WHEN new.redacted = 1 AND old.redacted = 0 BEGIN
     VALUES ('delete', old.rowid, old.content, old.tags, old.kind);
 END;
 
+-- Sentence vectors of live fact versions, filled behind the acknowledgement by the indexer.
+-- Tenant is the partition key and project, kind and liveness are metadata, so filters run
+-- inside the KNN. Derived data: not in the ledger, rebuilt from the facts if lost.
+CREATE VIRTUAL TABLE fact_vectors USING vec0(
+    seq INTEGER PRIMARY KEY,            -- the fact version's recorded_seq
+    tenant TEXT PARTITION KEY,
+    project TEXT,
+    kind TEXT,
+    live INTEGER,
+    embedding FLOAT[384] distance_metric=cosine
+);
+-- How far the indexer got, per model: fact rows after indexed_rowid are pending.
+CREATE TABLE vector_progress (
+    model          TEXT PRIMARY KEY,
+    indexed_rowid  INTEGER NOT NULL
+) STRICT;
+
 -- Agents vote; their reputation is a Beta(alpha, beta) count of outcomes they agreed with.
 CREATE TABLE agents (
     id            TEXT PRIMARY KEY,

@@ -7,8 +7,10 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from cortex.db.queries import snapshot
-from cortex.db.rows import FACT_COLUMNS, fact_from_row, row_dict
+from cortex.db.rows import FACT_COLUMNS, FACT_FIELDS, fact_from_row, row_dict
 from cortex.db.verified import ReadVerifier
 from cortex.model import SearchHit
 
@@ -67,3 +69,52 @@ def text_search(
     return [SearchHit(fact=fact_from_row(fact), score=-float(row[-2]), text_rank=rank,
                       text_score=-float(row[-2]), snippet=row[-1])
             for rank, (fact, row) in enumerate(zip(facts, rows, strict=True), start=1)]
+
+
+def vector_search(
+    conn: sqlite3.Connection, verifier: ReadVerifier, query: SearchFilter, vector: bytes,
+    now: int,
+) -> list[SearchHit]:
+    """The ``top_k`` nearest live facts by cosine distance. Tenant, project and kind filter
+    inside the KNN (partition key and metadata), so filtered results are never short;
+    tags and valid time filter afterwards. ``as_of`` searches only what is live now."""
+    params: dict[str, Any] = {"v": vector, "k": query.top_k, "tenant": query.tenant}
+    where = ["embedding MATCH :v", "k = :k", "tenant = :tenant", "live = 1"]
+    for name in ("project", "kind"):
+        value = getattr(query, name)
+        if value is not None:
+            where.append(f"{name} = :{name}")
+            params[name] = value
+    with snapshot(conn):
+        nearest = conn.execute(f"SELECT seq, distance FROM fact_vectors WHERE"
+                               f" {' AND '.join(where)} ORDER BY distance", params).fetchall()
+        if not nearest:
+            return []
+        marks = ", ".join("?" for _ in nearest)
+        rows = {r[FACT_FIELDS.index("recorded_seq")]: row_dict(r) for r in conn.execute(
+            f"SELECT {FACT_COLUMNS} FROM facts WHERE tenant = ? AND recorded_seq IN ({marks})",
+            (query.tenant, *[seq for seq, _ in nearest]))}
+        at = now if query.at is None else query.at
+        kept = [(rows[seq], distance) for seq, distance in nearest if seq in rows
+                and _visible(rows[seq], query, at)]
+        verifier.check(conn, [row for row, _ in kept])
+    return [SearchHit(fact=fact_from_row(row), score=1 - float(distance), text_rank=None,
+                      text_score=None, vector_rank=rank, vector_score=1 - float(distance))
+            for rank, (row, distance) in enumerate(kept, start=1)]
+
+
+def _visible(row: dict[str, Any], query: SearchFilter, at: int) -> bool:
+    if query.projects is not None and row["project"] not in query.projects:
+        return False
+    if not (row["valid_from"] <= at and (row["valid_until"] is None or row["valid_until"] > at)):
+        return False
+    tags = set(msgspec.json.decode(row["tags"]))
+    return all(tag in tags for tag in query.tags)
+
+
+def pending_vectors(conn: sqlite3.Connection, tenant: str, after_rowid: int) -> int:
+    """Live facts of the tenant not embedded yet."""
+    return int(conn.execute(
+        "SELECT count(*) FROM facts WHERE rowid > ? AND tenant = ? AND redacted = 0"
+        " AND superseded_seq IS NULL AND deprecated_seq IS NULL", (after_rowid, tenant)
+    ).fetchone()[0])

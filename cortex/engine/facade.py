@@ -10,17 +10,20 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, NamedTuple
 
 import anyio
+import numpy as np
 import structlog
 
 import actors
 from actors import ActorRef, ActorStatistics, ActorSystem
 from cortex.config import Settings
 from cortex.core import validation as v
+from cortex.core.ranking import reciprocal_rank_fusion
 from cortex.core.text_query import to_fts_query
 from cortex.db.lock import DatabaseLock
 from cortex.db.mutations.checkpoints import Signer
@@ -29,6 +32,7 @@ from cortex.db.search import SearchFilter
 from cortex.db.trusted import TrustedHeads
 from cortex.engine.agents_api import AgentsHandle
 from cortex.engine.embeddings import EmbeddingService
+from cortex.engine.indexer import IndexerActor, IndexProgress, Wake
 from cortex.engine.keys_api import KeysHandle
 from cortex.engine.ledger_api import LedgerHandle
 from cortex.engine.messages import (
@@ -43,6 +47,7 @@ from cortex.engine.messages import (
     History,
     LedgerSize,
     ListVotes,
+    PendingVectors,
     ReadQuery,
     Recall,
     RedactFact,
@@ -50,6 +55,7 @@ from cortex.engine.messages import (
     StoreFacts,
     TextSearch,
     UpdateFact,
+    VectorSearch,
     WriteCommand,
 )
 from cortex.engine.readers import ReaderActor
@@ -99,6 +105,7 @@ class Cortex:
         writer: ActorRef[WriteCommand],
         readers: ActorRef[ReadQuery],
         writer_actor: WriterActor,
+        embeddings: EmbeddingService | None = None,
     ) -> None:
         self.settings = settings
         self._writer = writer
@@ -109,7 +116,10 @@ class Cortex:
         self.ledger = LedgerHandle(self)
         self.agents = AgentsHandle(self)
         self.keys = KeysHandle(self)
-        self.embeddings = EmbeddingService(settings)
+        self.embeddings = embeddings or EmbeddingService(settings)
+        self.index_progress = IndexProgress()
+        self._query_vectors: OrderedDict[str, bytes] = OrderedDict()
+        self._indexer: ActorRef[Wake] | None = None
         #: reads refused because stored data did not match the ledger (health turns red)
         self.integrity_failures: list[IntegrityError] = []
 
@@ -153,6 +163,12 @@ class Cortex:
                     pool_size=config.readers,
                 )
                 cortex = cls(config, writer, readers, writer_actor)
+                cortex._indexer = await system.spawn(
+                    lambda: IndexerActor(config, cortex.embeddings, writer,
+                                         cortex.index_progress),
+                    name="indexer", mailbox_size=1, enqueue_timeout=0,
+                )
+                cortex._wake_indexer()  # resume what a previous run left pending
                 try:
                     yield cortex
                 finally:
@@ -177,6 +193,7 @@ class Cortex:
         id: str | None = None,
         tenant: str | None = None,
         author: Author | None = None,
+        wait_indexed: bool = False,
     ) -> Fact:
         """Store a fact; return it as stored (with ``id``, ``recorded_seq``, hashes).
 
@@ -196,6 +213,9 @@ class Cortex:
                                         author_agent=author.agent_id)
         command = StoreFact(self._tenant(tenant), draft, id_given=id is not None)
         reply: FactStored = await self._write(command)
+        self._wake_indexer()
+        if wait_indexed:
+            await self.wait_indexed(reply.fact)
         return reply.fact
 
     async def store_many(
@@ -234,6 +254,7 @@ class Cortex:
         id_given = any(item.get("id") is not None for item in items_list)
         command = StoreFacts(self._tenant(tenant), tuple(drafts), id_given)
         reply: FactsStored = await self._write(command)
+        self._wake_indexer()
         return reply.facts
 
     async def update(
@@ -256,6 +277,7 @@ class Cortex:
                              (None, None) if author is None else (author.key_id,
                                                                   author.agent_id))
         reply: FactUpdated = await self._write(command)
+        self._wake_indexer()
         return reply.fact
 
     async def deprecate(
@@ -380,8 +402,9 @@ class Cortex:
     ) -> SearchResults:
         """Facts matching ``query``, best first, with their ranks and scores.
 
-        ``mode`` is "hybrid", "semantic" or "text". Semantic ranking is not built yet:
-        every mode answers from the text index for now, and ``notice`` says so.
+        ``mode`` is "hybrid" (vector and text ranks fused), "semantic" or "text". Without
+        the model (or with ``index_vectors`` off) it answers in text mode and ``notice``
+        says so; ``pending`` counts facts not embedded yet.
         The query syntax (terms, "phrases", prefix*, OR) can never cause a database error.
 
         Raises:
@@ -389,18 +412,66 @@ class Cortex:
         """
         if mode not in SEARCH_MODES:
             raise InvalidInput("mode", f"must be one of {', '.join(SEARCH_MODES)}")
+        top_k = v.check_range("top_k", top_k, 1, 100)
+        fts_query = to_fts_query(query)
         search_filter = SearchFilter(
-            tenant=self._tenant(tenant), fts_query=to_fts_query(query),
+            tenant=self._tenant(tenant), fts_query=fts_query,
             project=None if project is None else v.check_name("project", project),
             kind=None if kind is None else v.check_kind(kind), tags=v.check_tags(tags),
-            at=v.check_time("at", at), as_of=v.check_time("as_of", as_of),
-            top_k=v.check_range("top_k", top_k, 1, 100),
+            at=v.check_time("at", at), as_of=v.check_time("as_of", as_of), top_k=top_k,
             projects=None if projects is None else tuple(projects),
         )
-        hits: list[SearchHit] = await self._read(TextSearch(search_filter))
-        notice = None if mode == "text" else (
-            "semantic ranking is not built yet: answered from the text index")
-        return SearchResults(results=hits, mode="text", notice=notice)
+        used, notice = mode, None
+        if mode != "text":
+            status = self.embeddings.status()
+            if not status["available"] or not self.settings.index_vectors:
+                used = "text"
+                notice = ("semantic search unavailable, answered in text mode: "
+                          + (status.get("detail") or "background indexing is off"))
+        if used == "text":
+            hits: list[SearchHit] = await self._read(TextSearch(search_filter))
+            return SearchResults(results=hits, mode=used, notice=notice)
+        hits = await self._hybrid(query, search_filter, used)
+        pending: int = await self._read(PendingVectors(search_filter.tenant,
+                                                       self.index_progress.rowid))
+        return SearchResults(results=hits, mode=used, notice=notice, pending=pending)
+
+    async def _hybrid(self, query: str, search_filter: SearchFilter, mode: str
+                      ) -> list[SearchHit]:
+        """Semantic: the KNN side alone. Hybrid: both sides fetch 2 × top_k, fused by
+        reciprocal rank (k = 60) with the configured weights."""
+        wide = dataclasses.replace(search_filter, top_k=min(2 * search_filter.top_k, 200))
+        vector = await self._query_vector(query)
+        by_vector: list[SearchHit] = await self._read(VectorSearch(wide, vector))
+        if mode == "semantic":
+            return by_vector[: search_filter.top_k]
+        by_text: list[SearchHit] = await self._read(TextSearch(wide))
+        sides = {hit.fact.id: hit for hit in [*by_text, *by_vector]}
+        vector_hits = {hit.fact.id: hit for hit in by_vector}
+        text_hits = {hit.fact.id: hit for hit in by_text}
+        fused = reciprocal_rank_fusion(
+            list(vector_hits), list(text_hits), self.settings.hybrid_vector_weight,
+            self.settings.hybrid_text_weight)
+        return [SearchHit(
+            fact=sides[fact_id].fact, score=score, vector_rank=vector_rank,
+            vector_score=vector_hits[fact_id].vector_score if vector_rank else None,
+            text_rank=text_rank,
+            text_score=text_hits[fact_id].text_score if text_rank else None,
+            snippet=text_hits[fact_id].snippet if text_rank else None,
+        ) for fact_id, score, vector_rank, text_rank in fused[: search_filter.top_k]]
+
+    async def _query_vector(self, query: str) -> bytes:
+        """The query's embedding as float32 bytes, from a small LRU cache when repeated."""
+        cached = self._query_vectors.get(query)
+        if cached is not None:
+            self._query_vectors.move_to_end(query)
+            return cached
+        (vector,) = await self.embeddings.embed([query])
+        blob = np.asarray(vector, dtype=np.float32).tobytes()
+        self._query_vectors[query] = blob
+        if len(self._query_vectors) > 1024:
+            self._query_vectors.popitem(last=False)
+        return blob
 
     async def history(
         self, id: str, *, as_of: Any = None, tenant: str | None = None
@@ -425,6 +496,25 @@ class Cortex:
         )
 
     # --- plumbing -----------------------------------------------------------------
+
+    def _wake_indexer(self) -> None:
+        """Tell the indexer new facts may be waiting; a wake already queued covers it."""
+        if self._indexer is None or not self.settings.index_vectors:
+            return
+        with contextlib.suppress(actors.Overloaded, actors.ShuttingDown):
+            self._indexer.tell_nowait(Wake())
+
+    async def wait_indexed(self, fact: Fact) -> None:
+        """Wait until ``fact`` has its vector (cancel the caller to give up).
+
+        Raises:
+            ModelUnavailable: embeddings are not installed, so it never will.
+        """
+        if not self.settings.index_vectors:
+            raise InvalidInput("wait_indexed", "background indexing is off (index_vectors)")
+        await self.embeddings.embedder()
+        self._wake_indexer()
+        await self.index_progress.wait_for(fact.recorded_seq)
 
     def _tenant(self, tenant: str | None) -> str:
         return self.settings.tenant if tenant is None else v.check_name("tenant", tenant)

@@ -109,9 +109,18 @@ class TouchKeys:
     last_used: dict[str, int]
 
 
+@dataclass(frozen=True, slots=True)
+class StoreVectors:
+    """The indexer's batch: (recorded_seq, float32 blob) per fact version."""
+
+    model: str
+    vectors: list[tuple[int, bytes]]
+    up_to_rowid: int
+
+
 WriteCommand = (StoreFact | StoreFacts | UpdateFact | DeprecateFact | RedactFact
                 | MakeCheckpoint | RegisterAgent | DeactivateAgent | CastVote | CreateKey
-                | RevokeKey | TouchKeys)
+                | RevokeKey | TouchKeys | StoreVectors)
 
 # --- writer replies ------------------------------------------------------------------
 
@@ -232,6 +241,18 @@ class TextSearch:
 
 
 @dataclass(frozen=True, slots=True)
+class VectorSearch:
+    filter: SearchFilter
+    vector: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class PendingVectors:
+    tenant: str
+    after_rowid: int
+
+
+@dataclass(frozen=True, slots=True)
 class KeyByHash:
     secret_hash: str
 
@@ -244,4 +265,4 @@ class ListKeys:
 
 ReadQuery = (GetFact | Recall | History | LedgerSize | ProveInclusion | ProveConsistency
              | ListCheckpoints | GetAgent | ListAgents | ListVotes | ReputationHistory
-             | KeyByHash | ListKeys | ListEntries | TextSearch)
+             | KeyByHash | ListKeys | ListEntries | TextSearch | VectorSearch | PendingVectors)

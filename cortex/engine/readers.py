@@ -13,7 +13,7 @@ from cortex.db import consensus_queries as cq
 from cortex.db import key_queries as kq
 from cortex.db import proofs, queries
 from cortex.db.connect import open_reader, run_sync
-from cortex.db.search import text_search
+from cortex.db.search import pending_vectors, text_search, vector_search
 from cortex.db.trusted import TrustedHeads
 from cortex.db.verified import ReadVerifier, ledger_size
 from cortex.engine.messages import (
@@ -27,12 +27,14 @@ from cortex.engine.messages import (
     ListEntries,
     ListKeys,
     ListVotes,
+    PendingVectors,
     ProveConsistency,
     ProveInclusion,
     ReadQuery,
     Recall,
     ReputationHistory,
     TextSearch,
+    VectorSearch,
 )
 
 
@@ -89,6 +91,11 @@ class ReaderActor(Actor[ReadQuery]):
             case TextSearch(search_filter):
                 now = time.time_ns() // 1000
                 return await run_sync(conn, text_search, verifier, search_filter, now)
+            case VectorSearch(search_filter, vector):
+                now = time.time_ns() // 1000
+                return await run_sync(conn, vector_search, verifier, search_filter, vector, now)
+            case PendingVectors(tenant, after_rowid):
+                return await run_sync(conn, pending_vectors, tenant, after_rowid)
             case ListEntries(tenant, start, limit):
                 return await run_sync(conn, proofs.list_entries, tenant, start, limit)
             case ListKeys(tenant, include_revoked):

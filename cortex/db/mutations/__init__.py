@@ -18,6 +18,7 @@ from cortex.db.mutations.facts import (
 )
 from cortex.db.mutations.keys import create_key, revoke_key, touch_keys
 from cortex.db.mutations.ledger import GENESIS, ChainHead, Ledger, WriteBuffer
+from cortex.db.mutations.vectors import store_vectors
 
 __all__ = [
     "FACT_INSERT",
@@ -28,6 +29,7 @@ __all__ = [
     "cast_vote",
     "create_key",
     "revoke_key",
+    "store_vectors",
     "touch_keys",
     "deactivate_agent",
     "register_agent",

@@ -131,7 +131,19 @@ def _restate(
     )
     row = _row(conn, fact_id)
     assert row is not None
+    _sync_vector(conn, row)
     return fact_state_hash(row)
+
+
+def _sync_vector(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
+    """Keep the fact's vector (if indexed) in step: gone once redacted, marked not live
+    once superseded or deprecated, so the KNN filters it out instead of returning it."""
+    if row["redacted"]:
+        conn.execute("DELETE FROM fact_vectors WHERE seq = ?", (row["recorded_seq"],))
+        return
+    live = int(row["superseded_by"] is None and row["deprecated_seq"] is None)
+    conn.execute("UPDATE fact_vectors SET live = ? WHERE seq = ? AND live != ?",
+                 (live, row["recorded_seq"], live))
 
 
 def _live_row(conn: sqlite3.Connection, tenant: str, fact_id: str) -> dict[str, Any]:

@@ -1,0 +1,115 @@
+"""The indexer actor: embeds stored facts behind the acknowledgement, in micro-batches.
+
+Stores never wait on the model (it embeds a few hundred texts/s, stores run at thousands).
+After a store the facade sends a ``Wake`` (the mailbox holds one, so wakes coalesce); the
+indexer then reads the fact rows after its progress mark on its own read-only connection,
+embeds up to ``BATCH`` texts in a worker thread (onnxruntime releases the GIL), and hands
+each batch of vectors to the writer as one command, which also advances the mark. The
+mark is in the database, so a restart resumes where the last committed batch ended.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+import aiosqlite
+import anyio
+import structlog
+
+from actors import Actor, ActorRef
+from cortex.config import Settings
+from cortex.db.connect import open_reader, run_sync
+from cortex.embed.model_files import MODEL_ID, ModelUnavailable
+from cortex.engine.embeddings import EmbeddingService
+from cortex.engine.messages import StoreVectors, WriteCommand
+
+log = structlog.get_logger("cortex.indexer")
+BATCH = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Wake:
+    """New facts may be waiting for vectors."""
+
+
+class IndexProgress:
+    """How far indexing got (the last fact version's seq), for ``wait_indexed``."""
+
+    def __init__(self) -> None:
+        self.seq = -1
+        self.rowid = 0
+        self._changed = anyio.Event()
+
+    def advance(self, rowid: int, seq: int) -> None:
+        self.rowid, self.seq = rowid, max(self.seq, seq)
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    async def wait_for(self, seq: int) -> None:
+        while self.seq < seq:
+            await self._changed.wait()
+
+
+def _pending(
+    conn: sqlite3.Connection, after_rowid: int, limit: int
+) -> list[tuple[int, int, str]]:
+    """Live fact versions after ``after_rowid``: (rowid, recorded_seq, content)."""
+    return conn.execute(
+        "SELECT rowid, recorded_seq, content FROM facts WHERE rowid > ? AND redacted = 0"
+        " AND superseded_seq IS NULL AND deprecated_seq IS NULL ORDER BY rowid LIMIT ?",
+        (after_rowid, limit)).fetchall()
+
+
+def _progress(conn: sqlite3.Connection) -> tuple[int, int]:
+    row = conn.execute("SELECT p.indexed_rowid, coalesce(f.recorded_seq, -1) FROM"
+                       " vector_progress p LEFT JOIN facts f ON f.rowid = p.indexed_rowid"
+                       " WHERE p.model = ?", (MODEL_ID,)).fetchone()
+    return (0, -1) if row is None else (int(row[0]), int(row[1]))
+
+
+def _last_rowid(conn: sqlite3.Connection) -> tuple[int, int]:
+    row = conn.execute("SELECT rowid, recorded_seq FROM facts ORDER BY rowid DESC LIMIT 1"
+                       ).fetchone()
+    return (0, -1) if row is None else (int(row[0]), int(row[1]))
+
+
+class IndexerActor(Actor[Wake]):
+    def __init__(self, settings: Settings, embeddings: EmbeddingService,
+                 writer: ActorRef[WriteCommand], progress: IndexProgress) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.writer = writer
+        self.progress = progress
+        self.conn: aiosqlite.Connection | None = None
+
+    async def on_start(self) -> None:
+        self.conn = await open_reader(self.settings)
+        rowid, seq = await run_sync(self.conn, _progress)
+        self.progress.advance(rowid, seq)
+
+    async def on_stop(self) -> None:
+        if self.conn is not None:
+            conn, self.conn = self.conn, None
+            await conn.close()
+
+    async def handle(self, message: Wake) -> None:
+        assert self.conn is not None
+        try:
+            embedder = await self.embeddings.embedder()
+        except ModelUnavailable:
+            return  # search answers in text mode; /health says why
+        while True:
+            batch = await run_sync(self.conn, _pending, self.progress.rowid, BATCH)
+            if not batch:
+                rowid, seq = await run_sync(self.conn, _last_rowid)
+                if rowid > self.progress.rowid:  # only retired versions remained
+                    await self.writer.ask(StoreVectors(MODEL_ID, [], rowid))
+                    self.progress.advance(rowid, seq)
+                return
+            vectors = await anyio.to_thread.run_sync(embedder.embed, [c for _, _, c in batch])
+            rows = [(seq, vector.tobytes()) for (_, seq, _), vector in
+                    zip(batch, vectors, strict=True)]
+            await self.writer.ask(StoreVectors(MODEL_ID, rows, batch[-1][0]))
+            self.progress.advance(batch[-1][0], batch[-1][1])
+            log.debug("indexer.batch", size=len(batch), up_to_seq=batch[-1][1])
