@@ -55,6 +55,12 @@ def idempotent_id(tenant: str, idempotency_key: str) -> str:
     return f"idem-{digest[:40]}"
 
 
+def _wait_indexed(wait: str | None) -> bool:
+    if wait not in (None, "indexed"):
+        raise InvalidInput("wait", "the only value is 'indexed' (wait for the vector)")
+    return wait == "indexed"
+
+
 async def _visible_fact(request: Request[Any, Any, Any], fact_id: str) -> Fact:
     key = _key(request)
     fact = await _cortex(request).get(fact_id, tenant=key.tenant)
@@ -73,6 +79,7 @@ class FactsController(Controller):
         request: Request[Any, Any, Any],
         data: StoreBody,
         idempotency_key: IdempotencyKey = None,
+        wait: str | None = None,
     ) -> Response[Fact]:
         key = _key(request)
         check_project(key, data.project)
@@ -93,6 +100,7 @@ class FactsController(Controller):
             id=fact_id,
             tenant=key.tenant,
             author=author_of(key),
+            wait_indexed=_wait_indexed(wait),
         )
         return Response(fact, status_code=CREATED, headers={"Location": f"{self.path}/{fact.id}"})
 

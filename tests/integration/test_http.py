@@ -16,7 +16,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     state = tmp_path_factory.mktemp("state")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_STATE_HOME", str(state))
-        with running_server(tmp_path_factory.mktemp("http")) as running:
+        with running_server(tmp_path_factory.mktemp("http"), index_vectors="1") as running:
             yield running
 
 
@@ -268,3 +268,16 @@ def test_search_over_http(server: Server) -> None:
         problem(http.post("/v1/search", json={"query": "((("}), 400, "invalid_input")
     with server.client("globex-admin") as globex:
         assert globex.post("/v1/search", json={"query": "disk"}).json()["results"] == []
+
+
+def test_store_can_wait_until_the_fact_is_searchable_by_meaning(server: Server) -> None:
+    with server.client("acme-write") as http:
+        stored = http.post("/v1/facts", params={"wait": "indexed"},
+                           json={"project": "semantic", "content": "the cluster ran out of RAM"})
+        assert stored.status_code == 201
+        found = http.post("/v1/search", json={"query": "memory exhaustion", "mode": "semantic",
+                                              "project": "semantic"}).json()
+        assert found["results"][0]["fact"]["id"] == stored.json()["id"]
+        assert found["pending"] == 0 and found["results"][0]["vector_rank"] == 1
+        problem(http.post("/v1/facts", params={"wait": "forever"},
+                          json={"project": "semantic", "content": "x"}), 400, "invalid_input")

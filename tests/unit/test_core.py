@@ -145,3 +145,15 @@ def test_entry_bytes_equal_the_canonical_json_of_the_entry(
 def test_canonical_json_refuses_types_without_one_json_form(bad: object) -> None:
     with pytest.raises(NotCanonical):
         canonical_json(bad)
+
+
+def test_reciprocal_rank_fusion_weights_each_side() -> None:
+    from cortex.core.ranking import reciprocal_rank_fusion
+
+    fused = reciprocal_rank_fusion(["a", "b", "c"], ["c", "d"], 0.6, 0.4)
+    scores = {item: score for item, score, _, _ in fused}
+    assert scores["a"] == pytest.approx(0.6 / 61)
+    assert scores["c"] == pytest.approx(0.6 / 63 + 0.4 / 61)
+    assert next(item for item, *_ in fused) == "c", "on both sides beats first on one"
+    ranks = {item: (v, t) for item, _, v, t in fused}
+    assert ranks["d"] == (None, 2) and ranks["b"] == (2, None)
