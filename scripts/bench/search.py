@@ -31,8 +31,9 @@ from cortex import Cortex
 from cortex.embed.model_files import MODEL_ID
 from cortex.engine.messages import StoreVectors
 
-WORDS = ("database disk cache deploy rollback latency memory network queue index backup "
-         "certificate token agent ledger vote search outage alert replica shard").split()
+WORDS = ["database", "disk", "cache", "deploy", "rollback", "latency", "memory", "network",
+         "queue", "index", "backup", "certificate", "token", "agent", "ledger", "vote",
+         "search", "outage", "alert", "replica", "shard"]
 
 
 def sentence(rng: np.random.Generator) -> str:
