@@ -113,7 +113,7 @@ END;
 -- Tenant is the partition key and project, kind and liveness are metadata, so filters run
 -- inside the KNN. Derived data: not in the ledger, rebuilt from the facts if lost.
 CREATE VIRTUAL TABLE fact_vectors USING vec0(
-    seq INTEGER PRIMARY KEY,            -- the fact version's recorded_seq
+    fact_rowid INTEGER PRIMARY KEY,     -- the fact version's rowid in facts
     tenant TEXT PARTITION KEY,
     project TEXT,
     kind TEXT,

@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 
 from cortex.db.queries import snapshot
-from cortex.db.rows import FACT_COLUMNS, FACT_FIELDS, fact_from_row, row_dict
+from cortex.db.rows import FACT_COLUMNS, fact_from_row, row_dict
 from cortex.db.verified import ReadVerifier
 from cortex.model import SearchHit
 
@@ -86,17 +86,17 @@ def vector_search(
             where.append(f"{name} = :{name}")
             params[name] = value
     with snapshot(conn):
-        nearest = conn.execute(f"SELECT seq, distance FROM fact_vectors WHERE"
+        nearest = conn.execute(f"SELECT fact_rowid, distance FROM fact_vectors WHERE"
                                f" {' AND '.join(where)} ORDER BY distance", params).fetchall()
         if not nearest:
             return []
         marks = ", ".join("?" for _ in nearest)
-        rows = {r[FACT_FIELDS.index("recorded_seq")]: row_dict(r) for r in conn.execute(
-            f"SELECT {FACT_COLUMNS} FROM facts WHERE tenant = ? AND recorded_seq IN ({marks})",
-            (query.tenant, *[seq for seq, _ in nearest]))}
+        rows = {r[-1]: row_dict(r) for r in conn.execute(
+            f"SELECT {FACT_COLUMNS}, rowid FROM facts WHERE tenant = ? AND rowid IN ({marks})",
+            (query.tenant, *[rowid for rowid, _ in nearest]))}
         at = now if query.at is None else query.at
-        kept = [(rows[seq], distance) for seq, distance in nearest if seq in rows
-                and _visible(rows[seq], query, at)]
+        kept = [(rows[rowid], distance) for rowid, distance in nearest if rowid in rows
+                and _visible(rows[rowid], query, at)]
         verifier.check(conn, [row for row, _ in kept])
     return [SearchHit(fact=fact_from_row(row), score=1 - float(distance), text_rank=None,
                       text_score=None, vector_rank=rank, vector_score=1 - float(distance))

@@ -108,7 +108,7 @@ class IndexerActor(Actor[Wake]):
                     self.progress.advance(rowid, seq)
                 return
             vectors = await anyio.to_thread.run_sync(embedder.embed, [c for _, _, c in batch])
-            rows = [(seq, vector.tobytes()) for (_, seq, _), vector in
+            rows = [(rowid, vector.tobytes()) for (rowid, _, _), vector in
                     zip(batch, vectors, strict=True)]
             await self.writer.ask(StoreVectors(MODEL_ID, rows, batch[-1][0]))
             self.progress.advance(batch[-1][0], batch[-1][1])

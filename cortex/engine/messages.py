@@ -111,7 +111,7 @@ class TouchKeys:
 
 @dataclass(frozen=True, slots=True)
 class StoreVectors:
-    """The indexer's batch: (recorded_seq, float32 blob) per fact version."""
+    """The indexer's batch: (fact rowid, float32 blob) per fact version."""
 
     model: str
     vectors: list[tuple[int, bytes]]

@@ -120,7 +120,7 @@ async def fill(
             vectors = rng.standard_normal((size, 384)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             for first in range(0, size, 2000):
-                batch = [(seq, vectors[seq].tobytes()) for seq in
+                batch = [(seq + 1, vectors[seq].tobytes()) for seq in  # rowid = seq + 1 here
                          range(first, min(first + 2000, size))]
                 await cx._write(StoreVectors(MODEL_ID, batch, first + len(batch)))
 

@@ -138,12 +138,13 @@ def _restate(
 def _sync_vector(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
     """Keep the fact's vector (if indexed) in step: gone once redacted, marked not live
     once superseded or deprecated, so the KNN filters it out instead of returning it."""
+    rowid = conn.execute("SELECT rowid FROM facts WHERE id = ?", (row["id"],)).fetchone()[0]
     if row["redacted"]:
-        conn.execute("DELETE FROM fact_vectors WHERE seq = ?", (row["recorded_seq"],))
+        conn.execute("DELETE FROM fact_vectors WHERE fact_rowid = ?", (rowid,))
         return
     live = int(row["superseded_by"] is None and row["deprecated_seq"] is None)
-    conn.execute("UPDATE fact_vectors SET live = ? WHERE seq = ? AND live != ?",
-                 (live, row["recorded_seq"], live))
+    conn.execute("UPDATE fact_vectors SET live = ? WHERE fact_rowid = ? AND live != ?",
+                 (live, rowid, live))
 
 
 def _live_row(conn: sqlite3.Connection, tenant: str, fact_id: str) -> dict[str, Any]:
