@@ -50,13 +50,6 @@ class Fact(msgspec.Struct, frozen=True, kw_only=True):
     author_agent: str | None = None
 
 
-class RecallPage(msgspec.Struct, frozen=True, kw_only=True):
-    """One page of recall results, best first; pass ``next_cursor`` to get the next."""
-
-    facts: list[Fact]
-    next_cursor: str | None
-
-
 class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
     """A signed tree head: the C2SP ``tlog-checkpoint`` ``note``, and its parts."""
 

@@ -7,10 +7,12 @@ reuse it. onnxruntime releases the GIL, so embedding does not stall the event lo
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
 import anyio
+import numpy as np
 
 from cortex.config import Settings
 from cortex.embed.model_files import MODEL_ID, ModelUnavailable, built_model, locate
@@ -19,6 +21,7 @@ from cortex.errors import InvalidInput
 
 MAX_TEXTS = 256
 MAX_TEXT_BYTES = 64 * 1024
+QUERY_CACHE = 1024
 
 
 class EmbeddingService:
@@ -29,6 +32,7 @@ class EmbeddingService:
         self._embedder: Embedder | None = None
         self._loading = anyio.Lock()
         self._limiter = anyio.CapacityLimiter(1)
+        self._queries: OrderedDict[str, bytes] = OrderedDict()
 
     def status(self) -> dict[str, Any]:
         """Whether embeddings can work, without loading the model."""
@@ -63,6 +67,21 @@ class EmbeddingService:
         vectors = await anyio.to_thread.run_sync(embedder.embed, checked,
                                                  limiter=self._limiter)
         return [row.tolist() for row in vectors]
+
+
+    async def query_vector(self, query: str) -> bytes:
+        """A search query's embedding as float32 bytes, from a small LRU cache when the
+        same query comes again."""
+        cached = self._queries.get(query)
+        if cached is not None:
+            self._queries.move_to_end(query)
+            return cached
+        (vector,) = await self.embed([query])
+        blob = np.asarray(vector, dtype=np.float32).tobytes()
+        self._queries[query] = blob
+        if len(self._queries) > QUERY_CACHE:
+            self._queries.popitem(last=False)
+        return blob
 
 
 def _check_texts(texts: Sequence[str]) -> list[str]:

@@ -10,25 +10,20 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, NamedTuple
 
 import anyio
-import numpy as np
 import structlog
 
 import actors
 from actors import ActorRef, ActorStatistics, ActorSystem
 from cortex.config import Settings
 from cortex.core import validation as v
-from cortex.core.ranking import reciprocal_rank_fusion
-from cortex.core.text_query import to_fts_query
 from cortex.db.lock import DatabaseLock
 from cortex.db.mutations.checkpoints import Signer
 from cortex.db.queries import FactPage, RecallFilter
-from cortex.db.search import SearchFilter
 from cortex.db.trusted import TrustedHeads
 from cortex.engine.agents_api import AgentsHandle
 from cortex.engine.embeddings import EmbeddingService
@@ -47,28 +42,24 @@ from cortex.engine.messages import (
     History,
     LedgerSize,
     ListVotes,
-    PendingVectors,
     ReadQuery,
     Recall,
     RedactFact,
     StoreFact,
     StoreFacts,
-    TextSearch,
     UpdateFact,
-    VectorSearch,
     WriteCommand,
 )
 from cortex.engine.readers import ReaderActor
+from cortex.engine.search_api import run_search
 from cortex.engine.writer import WriterActor
 from cortex.errors import IntegrityError, InvalidInput, Overloaded, ShuttingDown
 from cortex.ids import new_fact_id
 from cortex.log import configure_logging
-from cortex.model import Fact, SearchHit, SearchResults, Vote, VoteResult
+from cortex.model import Fact, SearchResults, Vote, VoteResult
 from cortex.trust import default_origin, load_or_create_key
 
 log = structlog.get_logger("cortex")
-
-SEARCH_MODES = ("hybrid", "semantic", "text")
 
 _STORE_FIELDS = frozenset(
     {"project", "content", "kind", "tags", "source", "meta", "valid_from", "valid_until", "id"}
@@ -118,7 +109,6 @@ class Cortex:
         self.keys = KeysHandle(self)
         self.embeddings = embeddings or EmbeddingService(settings)
         self.index_progress = IndexProgress()
-        self._query_vectors: OrderedDict[str, bytes] = OrderedDict()
         self._indexer: ActorRef[Wake] | None = None
         #: reads refused because stored data did not match the ledger (health turns red)
         self.integrity_failures: list[IntegrityError] = []
@@ -410,68 +400,9 @@ class Cortex:
         Raises:
             InvalidInput: a bad query, mode, filter or ``top_k`` outside 1..100.
         """
-        if mode not in SEARCH_MODES:
-            raise InvalidInput("mode", f"must be one of {', '.join(SEARCH_MODES)}")
-        top_k = v.check_range("top_k", top_k, 1, 100)
-        fts_query = to_fts_query(query)
-        search_filter = SearchFilter(
-            tenant=self._tenant(tenant), fts_query=fts_query,
-            project=None if project is None else v.check_name("project", project),
-            kind=None if kind is None else v.check_kind(kind), tags=v.check_tags(tags),
-            at=v.check_time("at", at), as_of=v.check_time("as_of", as_of), top_k=top_k,
-            projects=None if projects is None else tuple(projects),
-        )
-        used, notice = mode, None
-        if mode != "text":
-            status = self.embeddings.status()
-            if not status["available"] or not self.settings.index_vectors:
-                used = "text"
-                notice = ("semantic search unavailable, answered in text mode: "
-                          + (status.get("detail") or "background indexing is off"))
-        if used == "text":
-            hits: list[SearchHit] = await self._read(TextSearch(search_filter))
-            return SearchResults(results=hits, mode=used, notice=notice)
-        hits = await self._hybrid(query, search_filter, used)
-        pending: int = await self._read(PendingVectors(search_filter.tenant,
-                                                       self.index_progress.rowid))
-        return SearchResults(results=hits, mode=used, notice=notice, pending=pending)
-
-    async def _hybrid(self, query: str, search_filter: SearchFilter, mode: str
-                      ) -> list[SearchHit]:
-        """Semantic: the KNN side alone. Hybrid: both sides fetch 2 × top_k, fused by
-        reciprocal rank (k = 60) with the configured weights."""
-        wide = dataclasses.replace(search_filter, top_k=min(2 * search_filter.top_k, 200))
-        vector = await self._query_vector(query)
-        by_vector: list[SearchHit] = await self._read(VectorSearch(wide, vector))
-        if mode == "semantic":
-            return by_vector[: search_filter.top_k]
-        by_text: list[SearchHit] = await self._read(TextSearch(wide))
-        sides = {hit.fact.id: hit for hit in [*by_text, *by_vector]}
-        vector_hits = {hit.fact.id: hit for hit in by_vector}
-        text_hits = {hit.fact.id: hit for hit in by_text}
-        fused = reciprocal_rank_fusion(
-            list(vector_hits), list(text_hits), self.settings.hybrid_vector_weight,
-            self.settings.hybrid_text_weight)
-        return [SearchHit(
-            fact=sides[fact_id].fact, score=score, vector_rank=vector_rank,
-            vector_score=vector_hits[fact_id].vector_score if vector_rank else None,
-            text_rank=text_rank,
-            text_score=text_hits[fact_id].text_score if text_rank else None,
-            snippet=text_hits[fact_id].snippet if text_rank else None,
-        ) for fact_id, score, vector_rank, text_rank in fused[: search_filter.top_k]]
-
-    async def _query_vector(self, query: str) -> bytes:
-        """The query's embedding as float32 bytes, from a small LRU cache when repeated."""
-        cached = self._query_vectors.get(query)
-        if cached is not None:
-            self._query_vectors.move_to_end(query)
-            return cached
-        (vector,) = await self.embeddings.embed([query])
-        blob = np.asarray(vector, dtype=np.float32).tobytes()
-        self._query_vectors[query] = blob
-        if len(self._query_vectors) > 1024:
-            self._query_vectors.popitem(last=False)
-        return blob
+        return await run_search(self, query, project=project, kind=kind, tags=tags,
+                                top_k=top_k, mode=mode, at=at, as_of=as_of,
+                                projects=projects, tenant=tenant)
 
     async def history(
         self, id: str, *, as_of: Any = None, tenant: str | None = None
