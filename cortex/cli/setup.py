@@ -1,4 +1,4 @@
-"""The ``cortex`` command line. Exit codes: 0 ok, 1 error, 2 usage."""
+"""Set-up commands: init, serve, public-key, keys, model."""
 
 from __future__ import annotations
 
@@ -10,19 +10,9 @@ import anyio
 import msgspec
 import typer
 
+from cortex.cli._common import DbOption, _fail, _in_process, app
 from cortex.config import DEFAULT_DB_PATH, Settings
 from cortex.errors import CortexError
-
-app = typer.Typer(help="Cortex: a verifiable memory ledger for AI agents.", no_args_is_help=True)
-
-DbOption = Annotated[
-    Path, typer.Option("--db", envvar="CORTEX_DB", help="SQLite database file.")
-]
-
-
-def _fail(error: CortexError) -> None:
-    typer.secho(f"error: {error.detail}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
 
 
 @app.command()
@@ -95,20 +85,6 @@ async def _bootstrap_admin_key(cx: Any) -> Path | None:
 keys_app = typer.Typer(help="API keys (the first admin key comes from here).",
                        no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
-
-
-def _in_process(db: Path, work: Any, log_level: str = "warning") -> Any:
-    """Run ``await work(cx)`` on the database, turning Cortex errors into exit code 1."""
-    from cortex.engine.facade import Cortex
-
-    async def run() -> Any:
-        async with Cortex.open(db, log_level=log_level) as cx:
-            return await work(cx)
-
-    try:
-        return anyio.run(run)
-    except CortexError as error:
-        _fail(error)
 
 
 @keys_app.command("create")
@@ -196,6 +172,3 @@ def model_build(
     typer.echo(f"model ready: {path} ({vector.shape[0]} dimensions, norm "
                f"{float((vector ** 2).sum()) ** 0.5:.6f})")
 
-
-def main() -> None:
-    app()

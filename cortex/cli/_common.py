@@ -1,0 +1,59 @@
+"""What every command shares: the app, ``--db``, ``--json``, errors, in-process runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import anyio
+import msgspec
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cortex.errors import CortexError
+
+app = typer.Typer(help="Cortex: a verifiable memory ledger for AI agents.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+console = Console()
+
+DbOption = Annotated[
+    Path, typer.Option("--db", envvar="CORTEX_DB", help="SQLite database file.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+TenantOption = Annotated[str | None, typer.Option(help="tenant (default: the setting)")]
+
+
+def _fail(error: CortexError) -> NoReturn:
+    typer.secho(f"error: {error.detail}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+def _in_process(db: Path, work: Any, log_level: str = "warning", **settings: Any) -> Any:
+    """Run ``await work(cx)`` on the database, turning Cortex errors into exit code 1."""
+    from cortex.engine.facade import Cortex
+
+    async def run() -> Any:
+        async with Cortex.open(db, log_level=log_level, **settings) as cx:
+            return await work(cx)
+
+    try:
+        return anyio.run(run)
+    except CortexError as error:
+        _fail(error)
+
+
+def emit_json(value: Any) -> None:
+    typer.echo(msgspec.json.encode(value).decode())
+
+
+def facts_table(facts: list[Any], title: str | None = None) -> None:
+    table = Table(title=title)
+    table.add_column("id", no_wrap=True, min_width=36)
+    for column in ("project", "kind", "status", "score", "lifecycle", "content"):
+        table.add_column(column, overflow="fold")
+    for fact in facts:
+        content = fact.content if fact.content is not None else "[redacted]"
+        table.add_row(fact.id, fact.project, fact.kind, fact.status,
+                      f"{fact.consensus_score:.1f}", fact.lifecycle, content[:120])
+    console.print(table)
