@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import anyio
 import msgspec
-import sqlean
 import typer
 from rich.progress import Progress
 
@@ -23,6 +22,7 @@ from cortex.cli._common import (
     emit_json,
 )
 from cortex.config import DEFAULT_DB_PATH
+from cortex.db.connect import backup_file, connect_file_readonly
 from cortex.errors import CortexError, InvalidInput
 
 
@@ -195,14 +195,12 @@ def backup(
         from cortex.db.audit import verify_store
 
         def copy_and_verify() -> Any:
-            source = sqlean.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True)
-            target = sqlean.connect(str(output))
-            source.backup(target)
-            source.close()
+            backup_file(Path(db), output)
+            copy = connect_file_readonly(output)
             try:
-                return verify_store(target, cx.ledger.public_key, cx.trusted.root_at)
+                return verify_store(copy, cx.ledger.public_key, cx.trusted.root_at)
             finally:
-                target.close()
+                copy.close()
 
         return await anyio.to_thread.run_sync(copy_and_verify)
 
@@ -221,7 +219,7 @@ def migrate(
     from cortex.db.migrations import pending
 
     if check:
-        conn = sqlean.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True)
+        conn = connect_file_readonly(Path(db))
         try:
             waiting = pending(conn)
         except CortexError as error:

@@ -91,3 +91,22 @@ async def run_sync(
     raw = conn._conn
     execute: Callable[..., Awaitable[Any]] = conn._execute
     return cast(T, await execute(fn, raw, *args))
+
+
+def connect_file_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection to any database file (``migrate --check``, a backup copy)."""
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    return cast(sqlite3.Connection, sqlean.connect(uri, uri=True))
+
+
+def backup_file(source: Path, target: Path) -> None:
+    """Copy the database at ``source`` into the new file ``target`` with SQLite's online
+    backup API: consistent while the writer keeps committing. The only connection written
+    is the one to the copy."""
+    reader = connect_file_readonly(source)
+    copy = cast(sqlite3.Connection, sqlean.connect(str(target)))
+    try:
+        reader.backup(copy)
+    finally:
+        reader.close()
+        copy.close()
