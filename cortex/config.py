@@ -74,6 +74,9 @@ class Settings:
     #: hybrid search: reciprocal-rank fusion weights of the vector and the text side
     hybrid_vector_weight: float = 0.6
     hybrid_text_weight: float = 0.4
+    #: entity graph: more tool names to recognise, comma-separated (added to the built-in
+    #: list in cortex/core/extraction.py)
+    graph_tools: str = ""
     #: extra, unvalidated settings reserved for later features
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -141,6 +141,15 @@ class EntryNotFound(CortexError):
         super().__init__(f"no entry {seq} in this tenant", seq=seq)
 
 
+class EntityNotFound(CortexError):
+    """Raised when no entity of the caller's tenant has this name or id."""
+
+    code = "entity_not_found"
+
+    def __init__(self, entity: str) -> None:
+        super().__init__(f"no entity {entity!r} in this tenant", entity=entity)
+
+
 class Unauthenticated(CortexError):
     """Raised when a request has no API key, a malformed one, or an unknown or revoked one."""
 

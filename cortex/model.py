@@ -201,6 +201,8 @@ class SearchHit(msgspec.Struct, frozen=True, kw_only=True):
     vector_rank: int | None = None
     vector_score: float | None = None
     snippet: str | None = None
+    #: with ``graph_depth``: the entities the fact mentions and their neighbours
+    entities: list[Entity] | None = None
 
 
 class SearchResults(msgspec.Struct, frozen=True, kw_only=True):
@@ -211,3 +213,42 @@ class SearchResults(msgspec.Struct, frozen=True, kw_only=True):
     notice: str | None = None
     #: facts not embedded yet (semantic and hybrid searches cannot see them yet)
     pending: int | None = None
+
+
+class Entity(msgspec.Struct, frozen=True, kw_only=True):
+    """A thing facts mention: a file, a type, a tool, a URL, a project, a concept."""
+
+    id: int
+    project: str
+    name: str
+    type: str
+    #: live fact versions that mention it
+    mentions: int
+    first_seen: datetime
+    last_seen: datetime
+    #: hops from where a graph query started (0 for the start itself)
+    depth: int | None = None
+
+
+class Edge(msgspec.Struct, frozen=True, kw_only=True):
+    """``source -type-> target``, asserted by ``weight`` live facts (``fact_ids``)."""
+
+    source: int
+    target: int
+    type: str
+    weight: int
+    fact_ids: list[str]
+
+
+class Graph(msgspec.Struct, frozen=True, kw_only=True):
+    """Entities and the edges between them: neighbours, a subgraph, or a path."""
+
+    nodes: list[Entity]
+    edges: list[Edge]
+    #: the node bound cut the answer short
+    truncated: bool = False
+
+
+class EntityFacts(msgspec.Struct, frozen=True, kw_only=True):
+    entity: Entity
+    facts: list[Fact]

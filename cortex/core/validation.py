@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from cortex.core.canonical import NotCanonical, canonical_json
+from cortex.core.extraction import EMPTY_EXTRACTION, ENTITY_TYPES, Extraction
 from cortex.core.timeutil import to_micros
 from cortex.errors import InvalidInput
 
@@ -25,6 +26,8 @@ MAX_REASON_CHARS = 1024
 MAX_BATCH = 1000
 MAX_LIMIT = 1000
 MAX_OFFSET = 100_000
+MAX_ENTITIES = 32
+MAX_ENTITY_CHARS = 128
 DEFAULT_KIND = "knowledge"
 KINDS = frozenset(
     {"knowledge", "decision", "error", "rule", "idea", "ghost", "bridge",
@@ -52,6 +55,10 @@ class FactDraft:
     #: provenance, never from the request: the API key and its agent (None in process)
     author_key: str | None = None
     author_agent: str | None = None
+    #: entities the caller named, ``(name, type)``; recorded in the store's ledger entry
+    entities: tuple[tuple[str, str], ...] = ()
+    #: what the graph learns from this version, extracted before the writer sees it
+    graph: Extraction = EMPTY_EXTRACTION
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +72,7 @@ class FactChanges:
     meta: Mapping[str, Any] | None = None
     valid_from: int | None = None
     valid_until: int | None = None
+    entities: tuple[tuple[str, str], ...] | None = None
 
 
 def check_name(field: str, value: object) -> str:
@@ -209,6 +217,7 @@ def draft_fact(
     valid_from: object = None,
     valid_until: object = None,
     id: object = None,
+    entities: object = None,
 ) -> FactDraft:
     """Validate the arguments of a store and return the draft the writer will insert."""
     draft = FactDraft(
@@ -221,6 +230,7 @@ def draft_fact(
         meta=check_meta(meta),
         valid_from=check_time("valid_from", valid_from),
         valid_until=check_time("valid_until", valid_until),
+        entities=check_entities(entities),
     )
     check_validity(draft.valid_from, draft.valid_until)
     return draft
@@ -235,6 +245,7 @@ def draft_changes(
     meta: object = None,
     valid_from: object = None,
     valid_until: object = None,
+    entities: object = None,
 ) -> FactChanges:
     """Validate the fields of an update (``None`` = keep)."""
     return FactChanges(
@@ -245,7 +256,43 @@ def draft_changes(
         meta=None if meta is None else check_meta(meta),
         valid_from=check_time("valid_from", valid_from),
         valid_until=check_time("valid_until", valid_until),
+        entities=None if entities is None else check_entities(entities),
     )
+
+
+def check_entities(value: object) -> tuple[tuple[str, str], ...]:
+    """Entities a caller names: each a name, or ``{"name", "type"}``, or ``(name, type)``;
+    the type defaults to ``concept`` and must be one of ``ENTITY_TYPES``."""
+    if value is None:
+        return ()
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidInput("entities", "must be a list of names or {name, type} objects")
+    items = list(value)
+    if len(items) > MAX_ENTITIES:
+        raise InvalidInput("entities", f"at most {MAX_ENTITIES} entities")
+    return tuple(_check_entity(f"entities[{i}]", item) for i, item in enumerate(items))
+
+
+def _check_entity(field: str, item: object) -> tuple[str, str]:
+    name: object
+    kind: object = "concept"
+    if isinstance(item, str):
+        name = item
+    elif isinstance(item, Mapping):
+        unknown = set(item) - {"name", "type"}
+        if unknown:
+            raise InvalidInput(field, f"unknown field {sorted(unknown)[0]!r}")
+        name, kind = item.get("name"), item.get("type", "concept")
+    elif isinstance(item, tuple | list) and len(item) == 2:
+        name, kind = item
+    else:
+        raise InvalidInput(field, "must be a name or a {name, type} object")
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_ENTITY_CHARS:
+        raise InvalidInput(f"{field}.name", f"must be 1 to {MAX_ENTITY_CHARS} characters")
+    _check_text(f"{field}.name", name)
+    if kind not in ENTITY_TYPES:
+        raise InvalidInput(f"{field}.type", f"must be one of {', '.join(ENTITY_TYPES)}")
+    return " ".join(name.split()), str(kind)
 
 
 def _check_text(field: str, value: str) -> None:

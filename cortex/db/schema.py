@@ -201,8 +201,55 @@ CREATE TABLE log_meta (
 # foreign key makes every ledger insert scan the facts table for children (the columns are
 # not all indexed), and integrity here is checked by hashes and proofs, not by SQLite.
 
+# The entity graph is derived from the live fact versions: what each version mentions
+# and asserts is recorded against its id, so retiring a version takes exactly its
+# contribution back. Explicit entities are also in the store's ledger entry.
+_ENTITY_GRAPH = """
+CREATE TABLE entities (
+    id          INTEGER PRIMARY KEY,
+    tenant      TEXT NOT NULL,
+    project     TEXT NOT NULL,
+    key         TEXT NOT NULL,      -- identity: the name trimmed and case-folded
+    name        TEXT NOT NULL,      -- displayed as first seen
+    type        TEXT NOT NULL,
+    mentions    INTEGER NOT NULL,   -- live fact versions that mention it
+    first_seen  INTEGER NOT NULL,   -- µs since epoch UTC
+    last_seen   INTEGER NOT NULL,
+    UNIQUE (tenant, project, key)
+) STRICT;
+CREATE INDEX entities_by_key ON entities (tenant, key);
+CREATE INDEX entities_by_mentions ON entities (tenant, project, mentions);
+
+CREATE TABLE entity_mentions (
+    fact_id    TEXT NOT NULL,
+    entity_id  INTEGER NOT NULL,
+    explicit   INTEGER NOT NULL,    -- named by the caller rather than extracted
+    PRIMARY KEY (fact_id, entity_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX entity_mentions_by_entity ON entity_mentions (entity_id, fact_id);
+
+CREATE TABLE relations (
+    source  INTEGER NOT NULL,
+    target  INTEGER NOT NULL,
+    type    TEXT NOT NULL,
+    weight  INTEGER NOT NULL,       -- live fact versions asserting it; 0 rows are deleted
+    PRIMARY KEY (source, target, type)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX relations_by_target ON relations (target, source);
+
+CREATE TABLE relation_facts (
+    fact_id  TEXT NOT NULL,
+    source   INTEGER NOT NULL,
+    target   INTEGER NOT NULL,
+    type     TEXT NOT NULL,
+    PRIMARY KEY (fact_id, source, target, type)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX relation_facts_by_edge ON relation_facts (source, target, type);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "facts_ledger_merkle_checkpoints", _FACTS_AND_LEDGER),
+    Migration(2, "entity_graph", _ENTITY_GRAPH),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any, NamedTuple
 
 import anyio
+import msgspec
 import structlog
 
 import actors
@@ -27,6 +28,7 @@ from cortex.db.queries import FactPage, RecallFilter
 from cortex.db.trusted import TrustedHeads
 from cortex.engine.agents_api import AgentsHandle
 from cortex.engine.embeddings import EmbeddingService
+from cortex.engine.graph_api import GraphHandle
 from cortex.engine.indexer import IndexerActor, IndexProgress, Wake
 from cortex.engine.keys_api import KeysHandle
 from cortex.engine.ledger_api import LedgerHandle
@@ -62,7 +64,8 @@ from cortex.trust import default_origin, load_or_create_key
 log = structlog.get_logger("cortex")
 
 _STORE_FIELDS = frozenset(
-    {"project", "content", "kind", "tags", "source", "meta", "valid_from", "valid_until", "id"}
+    {"project", "content", "kind", "tags", "source", "meta", "valid_from", "valid_until", "id",
+     "entities"}
 )
 
 
@@ -107,6 +110,7 @@ class Cortex:
         self.ledger = LedgerHandle(self)
         self.agents = AgentsHandle(self)
         self.keys = KeysHandle(self)
+        self.graph = GraphHandle(self)
         self.embeddings = embeddings or EmbeddingService(settings)
         self.index_progress = IndexProgress()
         self._indexer: ActorRef[Wake] | None = None
@@ -181,6 +185,7 @@ class Cortex:
         valid_from: Any = None,
         valid_until: Any = None,
         id: str | None = None,
+        entities: Iterable[Any] | None = None,
         tenant: str | None = None,
         author: Author | None = None,
         wait_indexed: bool = False,
@@ -189,6 +194,8 @@ class Cortex:
 
         Acknowledged only after the group commit that made it durable. Passing an
         ``id`` that already holds the same content returns that fact (idempotent).
+        ``entities`` names entities for the graph beyond those found in the content:
+        names, or ``{"name", "type"}`` objects.
 
         Raises:
             InvalidInput: an argument out of bounds (nothing written).
@@ -197,7 +204,9 @@ class Cortex:
         """
         draft = v.draft_fact(project=project, content=content, kind=kind, tags=tags,
                              source=source, meta=meta, valid_from=valid_from,
-                             valid_until=valid_until, id=new_fact_id() if id is None else id)
+                             valid_until=valid_until, id=new_fact_id() if id is None else id,
+                             entities=entities)
+        draft = self.graph.annotate(draft)
         if author is not None:
             draft = dataclasses.replace(draft, author_key=author.key_id,
                                         author_agent=author.agent_id)
@@ -230,7 +239,7 @@ class Cortex:
             if unknown:
                 raise InvalidInput(f"items[{index}]", f"unknown fields {sorted(unknown)}")
             try:
-                draft = _with_id(v.draft_fact(**item))
+                draft = self.graph.annotate(_with_id(v.draft_fact(**item)))
                 if author is not None:
                     draft = dataclasses.replace(draft, author_key=author.key_id,
                                                 author_agent=author.agent_id)
@@ -262,10 +271,12 @@ class Cortex:
         unknown = set(changes) - (_STORE_FIELDS - {"project", "id"})
         if unknown:
             raise InvalidInput(sorted(unknown)[0], "cannot be changed by an update")
-        command = UpdateFact(self._tenant(tenant), v.check_fact_id("id", id), new_fact_id(),
-                             v.draft_changes(**changes),
+        tenant_name, fact_id = self._tenant(tenant), v.check_fact_id("id", id)
+        checked = v.draft_changes(**changes)
+        command = UpdateFact(tenant_name, fact_id, new_fact_id(), checked,
                              (None, None) if author is None else (author.key_id,
-                                                                  author.agent_id))
+                                                                  author.agent_id),
+                             await self.graph.for_update(tenant_name, fact_id, checked))
         reply: FactUpdated = await self._write(command)
         self._wake_indexer()
         return reply.fact
@@ -388,6 +399,7 @@ class Cortex:
         at: Any = None,
         as_of: Any = None,
         projects: Iterable[str] | None = None,
+        graph_depth: int | None = None,
         tenant: str | None = None,
     ) -> SearchResults:
         """Facts matching ``query``, best first, with their ranks and scores.
@@ -397,12 +409,22 @@ class Cortex:
         says so; ``pending`` counts facts not embedded yet.
         The query syntax (terms, "phrases", prefix*, OR) can never cause a database error.
 
+        With ``graph_depth`` (0..3) each hit carries the entities its fact mentions and
+        their neighbours to that depth.
+
         Raises:
             InvalidInput: a bad query, mode, filter or ``top_k`` outside 1..100.
         """
-        return await run_search(self, query, project=project, kind=kind, tags=tags,
-                                top_k=top_k, mode=mode, at=at, as_of=as_of,
-                                projects=projects, tenant=tenant)
+        found = await run_search(self, query, project=project, kind=kind, tags=tags,
+                                 top_k=top_k, mode=mode, at=at, as_of=as_of,
+                                 projects=projects, tenant=tenant)
+        if graph_depth is None or not found.results:
+            return found
+        entities = await self.graph.around_facts(
+            self._tenant(tenant), tuple(hit.fact.id for hit in found.results), graph_depth)
+        hits = [msgspec.structs.replace(hit, entities=entities.get(hit.fact.id, []))
+                for hit in found.results]
+        return msgspec.structs.replace(found, results=hits)
 
     async def history(
         self, id: str, *, as_of: Any = None, tenant: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cortex.core.extraction import Extraction
 from cortex.core.validation import FactChanges, FactDraft
 from cortex.db.queries import RecallFilter
 from cortex.db.search import SearchFilter
@@ -37,6 +38,8 @@ class UpdateFact:
     new_id: str
     changes: FactChanges
     author: tuple[str | None, str | None] = (None, None)
+    #: the new version's graph, when its content or entities change (else inherited)
+    graph: Extraction | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +266,74 @@ class ListKeys:
     include_revoked: bool
 
 
+# --- entity graph queries -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntities:
+    tenant: str
+    project: str | None
+    q: str | None
+    type: str | None
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntityWithFacts:
+    tenant: str
+    entity: str | int
+    project: str | None
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbors:
+    tenant: str
+    entity: str | int
+    depth: int
+    relation: str | None
+    project: str | None
+    max_nodes: int
+
+
+@dataclass(frozen=True, slots=True)
+class FindPath:
+    tenant: str
+    source: str | int
+    target: str | int
+    max_depth: int
+    project: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FactsSubgraph:
+    tenant: str
+    fact_ids: tuple[str, ...]
+    depth: int
+    max_nodes: int
+
+
+@dataclass(frozen=True, slots=True)
+class FactEntities:
+    tenant: str
+    fact_ids: tuple[str, ...]
+    depth: int
+    max_nodes: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExplicitEntities:
+    """The ``(name, type)`` entities a fact version's caller named."""
+
+    tenant: str
+    fact_id: str
+
+
+GraphQuery = (ListEntities | EntityWithFacts | Neighbors | FindPath | FactsSubgraph
+              | FactEntities | ExplicitEntities)
+
 ReadQuery = (GetFact | Recall | History | LedgerSize | ProveInclusion | ProveConsistency
              | ListCheckpoints | GetAgent | ListAgents | ListVotes | ReputationHistory
-             | KeyByHash | ListKeys | ListEntries | TextSearch | VectorSearch | PendingVectors)
+             | KeyByHash | ListKeys | ListEntries | TextSearch | VectorSearch | PendingVectors
+             | GraphQuery)

@@ -10,6 +10,7 @@ import aiosqlite
 from actors import Actor
 from cortex.config import Settings
 from cortex.db import consensus_queries as cq
+from cortex.db import graph_queries as gq
 from cortex.db import key_queries as kq
 from cortex.db import proofs, queries
 from cortex.db.connect import open_reader, run_sync
@@ -17,16 +18,24 @@ from cortex.db.search import pending_vectors, text_search, vector_search
 from cortex.db.trusted import TrustedHeads
 from cortex.db.verified import ReadVerifier, ledger_size
 from cortex.engine.messages import (
+    EntityWithFacts,
+    ExplicitEntities,
+    FactEntities,
+    FactsSubgraph,
+    FindPath,
     GetAgent,
     GetFact,
+    GraphQuery,
     History,
     KeyByHash,
     LedgerSize,
     ListAgents,
     ListCheckpoints,
+    ListEntities,
     ListEntries,
     ListKeys,
     ListVotes,
+    Neighbors,
     PendingVectors,
     ProveConsistency,
     ProveInclusion,
@@ -100,5 +109,33 @@ class ReaderActor(Actor[ReadQuery]):
                 return await run_sync(conn, proofs.list_entries, tenant, start, limit)
             case ListKeys(tenant, include_revoked):
                 return await run_sync(conn, kq.list_keys, verifier, tenant, include_revoked)
+            case (ListEntities() | EntityWithFacts() | Neighbors() | FindPath()
+                  | FactsSubgraph() | FactEntities() | ExplicitEntities()):
+                return await self._graph(conn, message)
+            case _:
+                assert_never(message)
+
+    async def _graph(self, conn: aiosqlite.Connection, message: GraphQuery) -> object:
+        match message:
+            case ListEntities(tenant, project, q, kind, limit, offset):
+                return await run_sync(conn, gq.list_entities, tenant, project, q, kind, limit,
+                                      offset)
+            case EntityWithFacts(tenant, entity, project, limit):
+                return await run_sync(conn, gq.entity_facts, self.verifier, tenant, entity,
+                                      project, limit)
+            case Neighbors(tenant, entity, depth, relation, project, max_nodes):
+                return await run_sync(conn, gq.neighbors, tenant, entity, depth, relation,
+                                      project, max_nodes)
+            case FindPath(tenant, source, target, max_depth, project):
+                return await run_sync(conn, gq.path, tenant, source, target, max_depth,
+                                      project)
+            case FactsSubgraph(tenant, fact_ids, depth, max_nodes):
+                return await run_sync(conn, gq.subgraph_of_facts, tenant, fact_ids, depth,
+                                      max_nodes)
+            case FactEntities(tenant, fact_ids, depth, max_nodes):
+                return await run_sync(conn, gq.fact_entities, tenant, fact_ids, depth,
+                                      max_nodes)
+            case ExplicitEntities(tenant, fact_id):
+                return await run_sync(conn, gq.explicit_entities, tenant, fact_id)
             case _:
                 assert_never(message)

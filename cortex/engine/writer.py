@@ -98,10 +98,9 @@ def apply_command(
             return FactStored(fact, created)
         case StoreFacts(tenant, drafts, id_given):
             return FactsStored(mutations.store_facts(conn, ledger, tenant, drafts, id_given))
-        case UpdateFact(tenant, fact_id, new_id, changes, author):
-            return FactUpdated(
-                mutations.update_fact(conn, ledger, tenant, fact_id, new_id, changes, author)
-            )
+        case UpdateFact(tenant, fact_id, new_id, changes, author, graph):
+            return FactUpdated(mutations.update_fact(conn, ledger, tenant, fact_id, new_id,
+                                                     changes, author, graph))
         case DeprecateFact(tenant, fact_id, reason):
             return FactDeprecated(mutations.deprecate_fact(conn, ledger, tenant, fact_id, reason))
         case RedactFact(tenant, fact_id, reason):

@@ -15,8 +15,10 @@ from typing import Any
 
 import msgspec
 
+from cortex.core.extraction import EMPTY_EXTRACTION, Extraction, entity_key
 from cortex.core.hashing import attrs_hash, content_hash, fact_state_hash
 from cortex.core.validation import FactChanges, FactDraft, check_validity
+from cortex.db.mutations import graph
 from cortex.db.mutations.ledger import Ledger
 from cortex.db.rows import FACT_COLUMNS, fact_from_row, row_dict
 from cortex.errors import (
@@ -110,13 +112,17 @@ def _insert_version(
     }
     ledger.buffer.rows["facts"].append([row[name] for name in _INSERT_FIELDS])
     states = {**other_states, str(draft.id): fact_state_hash(row)}
-    payload = {
+    payload: dict[str, Any] = {
         "fact_id": draft.id, "project": draft.project, "kind": draft.kind,
         "author_key": draft.author_key, "author_agent": draft.author_agent,
         "content_hash": chash, "attrs_hash": ahash, "valid_from": valid_from,
         "valid_until": draft.valid_until, "supersedes": supersedes, "states": states,
     }
+    if draft.entities:
+        payload["entities"] = [list(entity) for entity in draft.entities]
     ledger.append(tenant, "fact.update" if supersedes else "fact.store", payload, states)
+    graph.add_contribution(conn, tenant, draft.project, str(draft.id), draft.graph,
+                           (entity_key(name) for name, _ in draft.entities), now)
     return row
 
 
@@ -173,11 +179,14 @@ def update_fact(
     new_id: str,
     changes: FactChanges,
     author: tuple[str | None, str | None] = (None, None),
+    extraction: Extraction | None = None,
 ) -> Fact:
     """Record a new version of ``fact_id`` and mark the old one superseded, atomically.
 
     Fields not given keep the old version's values, valid time included (an update is
     a correction of what Cortex knows; pass ``valid_from`` to say the world changed).
+    ``extraction`` is the new version's graph when its content or entities changed;
+    without one the new version inherits the old one's graph contribution.
 
     Raises:
         FactNotFound, FactSuperseded, FactIsDeprecated, FactIsRedacted.
@@ -196,6 +205,8 @@ def update_fact(
                      else old["valid_until"]),
         author_key=author[0],
         author_agent=author[1],
+        entities=changes.entities or (),
+        graph=extraction or EMPTY_EXTRACTION,
     )
     seq, now = ledger.stamp()
     old_state = _restate(conn, fact_id, {"superseded_by": new_id, "superseded_at": now,
@@ -205,6 +216,10 @@ def update_fact(
         attrs_hash(draft.tags, draft.source, dict(draft.meta)), fact_id, old["lineage"],
         {fact_id: old_state},
     )
+    if extraction is None:
+        graph.transfer_contribution(conn, fact_id, new_id, now)
+    else:
+        graph.remove_contribution(conn, [fact_id])
     return fact_from_row(row)
 
 
@@ -238,6 +253,7 @@ def deprecate_fact(
         lambda seq, now: {"deprecated_at": now, "deprecated_seq": seq,
                           "deprecation_reason": reason},
     )
+    graph.remove_contribution(conn, [fact_id])
     row = _row(conn, fact_id)
     assert row is not None
     return fact_from_row(row)
@@ -268,6 +284,7 @@ def redact_fact(
                           "deprecation_reason": None, "redacted": 1, "redacted_at": now,
                           "redacted_seq": seq},
     )
+    graph.remove_contribution(conn, versions)
     redacted = _row(conn, fact_id)
     assert redacted is not None
     return fact_from_row(redacted)

@@ -1,0 +1,253 @@
+"""Entity graph reads, on reader connections, strictly within one tenant.
+
+Edges are walked in both directions (a neighbour is a neighbour whichever way the
+relation points). Walks are recursive CTEs over ``(entity, depth)`` rows: ``UNION``
+drops repeated rows and the depth bound ends every cycle; a row bound keeps a walk
+from a hub entity finite. Shortest paths take the walk's depths and step back from the
+target along strictly decreasing depth, so the path is a shortest one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from cortex.core.extraction import entity_key
+from cortex.core.timeutil import from_micros
+from cortex.db.queries import snapshot
+from cortex.db.rows import FACT_COLUMNS, fact_from_row, row_dict
+from cortex.db.verified import ReadVerifier
+from cortex.errors import EntityNotFound
+from cortex.model import Edge, Entity, EntityFacts, Graph
+
+ENTITY_COLUMNS = "id, project, name, type, mentions, first_seen, last_seen"
+#: rows a walk may produce before it stops expanding (hubs make walks explode)
+MAX_WALK_ROWS = 200_000
+
+_WALK = """
+WITH RECURSIVE walk(id, depth) AS (
+    SELECT value, 0 FROM json_each(:starts)
+    UNION
+    SELECT r.target, walk.depth + 1 FROM walk JOIN relations r ON r.source = walk.id
+    WHERE walk.depth < :depth AND (:relation IS NULL OR r.type = :relation)
+    UNION
+    SELECT r.source, walk.depth + 1 FROM walk JOIN relations r ON r.target = walk.id
+    WHERE walk.depth < :depth AND (:relation IS NULL OR r.type = :relation)
+    LIMIT :rows
+)
+SELECT id, min(depth) FROM walk GROUP BY id ORDER BY 2, 1
+"""
+
+
+def _entity(row: Sequence[Any], depth: int | None = None) -> Entity:
+    id_, project, name, kind, mentions, first_seen, last_seen = row
+    return Entity(id=int(id_), project=str(project), name=str(name), type=str(kind),
+                  mentions=int(mentions), first_seen=from_micros(int(first_seen)),
+                  last_seen=from_micros(int(last_seen)), depth=depth)
+
+
+def resolve(
+    conn: sqlite3.Connection, tenant: str, name_or_id: str | int, project: str | None = None
+) -> list[int]:
+    """Entity ids a name (in every project, or one) or an id stands for.
+
+    Raises:
+        EntityNotFound: nothing of that name or id in this tenant.
+    """
+    if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+        rows = conn.execute("SELECT id FROM entities WHERE id = ? AND tenant = ?",
+                            (int(name_or_id), tenant)).fetchall()
+    else:
+        rows = conn.execute(
+            "SELECT id FROM entities WHERE tenant = ? AND key = ?"
+            " AND (? IS NULL OR project = ?) ORDER BY id",
+            (tenant, entity_key(str(name_or_id)), project, project)).fetchall()
+    if not rows:
+        raise EntityNotFound(str(name_or_id))
+    return [row[0] for row in rows]
+
+
+def list_entities(
+    conn: sqlite3.Connection, tenant: str, project: str | None, q: str | None,
+    kind: str | None, limit: int, offset: int,
+) -> list[Entity]:
+    """Entities by mentions (most first); ``q`` matches inside the normalized name."""
+    pattern = None if not q else "%" + _escape_like(entity_key(q)) + "%"
+    rows = conn.execute(
+        f"SELECT {ENTITY_COLUMNS} FROM entities WHERE tenant = ?"
+        " AND (? IS NULL OR project = ?) AND (? IS NULL OR type = ?)"
+        " AND (? IS NULL OR key LIKE ? ESCAPE '\\')"
+        " ORDER BY mentions DESC, key, id LIMIT ? OFFSET ?",
+        (tenant, project, project, kind, kind, pattern, pattern, limit, offset)).fetchall()
+    return [_entity(row) for row in rows]
+
+
+def entity_facts(
+    conn: sqlite3.Connection, verifier: ReadVerifier, tenant: str, name_or_id: str | int,
+    project: str | None, limit: int,
+) -> list[EntityFacts]:
+    """Each entity a name stands for, with the live facts that mention it (newest first)."""
+    with snapshot(conn):
+        found: list[EntityFacts] = []
+        for entity_id in resolve(conn, tenant, name_or_id, project):
+            entity = _entities(conn, tenant, [entity_id])[0]
+            rows = [row_dict(r) for r in conn.execute(
+                f"SELECT {FACT_COLUMNS} FROM facts WHERE id IN"
+                " (SELECT fact_id FROM entity_mentions WHERE entity_id = ?)"
+                " ORDER BY recorded_seq DESC LIMIT ?", (entity_id, limit))]
+            verifier.check(conn, rows)
+            found.append(EntityFacts(entity=entity, facts=[fact_from_row(r) for r in rows]))
+        return found
+
+
+def neighbors(
+    conn: sqlite3.Connection, tenant: str, name_or_id: str | int, depth: int,
+    relation: str | None, project: str | None, max_nodes: int,
+) -> Graph:
+    """Entities within ``depth`` hops (optionally along one relation type) and the
+    edges between them; the start entities come first with depth 0."""
+    with snapshot(conn):
+        starts = resolve(conn, tenant, name_or_id, project)
+        return _around(conn, tenant, starts, depth, relation, max_nodes)
+
+
+def subgraph_of_facts(
+    conn: sqlite3.Connection, tenant: str, fact_ids: Sequence[str], depth: int,
+    max_nodes: int,
+) -> Graph:
+    """The entities the facts mention and what lies within ``depth`` hops of them."""
+    with snapshot(conn):
+        marks = ", ".join("?" for _ in fact_ids)
+        starts = [row[0] for row in conn.execute(
+            f"SELECT DISTINCT m.entity_id FROM entity_mentions m JOIN entities e"
+            f" ON e.id = m.entity_id WHERE m.fact_id IN ({marks}) AND e.tenant = ?"
+            " ORDER BY 1", (*fact_ids, tenant))]
+        return _around(conn, tenant, starts, depth, None, max_nodes)
+
+
+def fact_entities(
+    conn: sqlite3.Connection, tenant: str, fact_ids: Sequence[str], depth: int,
+    max_nodes: int,
+) -> dict[str, list[Entity]]:
+    """Per fact: the entities it mentions (depth 0) and their neighbours to ``depth``."""
+    with snapshot(conn):
+        found: dict[str, list[Entity]] = {}
+        for fact_id in fact_ids:
+            starts = [row[0] for row in conn.execute(
+                "SELECT m.entity_id FROM entity_mentions m JOIN entities e ON e.id ="
+                " m.entity_id WHERE m.fact_id = ? AND e.tenant = ? ORDER BY 1",
+                (fact_id, tenant))]
+            found[fact_id] = _around(conn, tenant, starts, depth, None, max_nodes).nodes
+        return found
+
+
+def explicit_entities(
+    conn: sqlite3.Connection, tenant: str, fact_id: str
+) -> tuple[tuple[str, str], ...]:
+    rows = conn.execute(
+        "SELECT e.name, e.type FROM entity_mentions m JOIN entities e ON e.id = m.entity_id"
+        " WHERE m.fact_id = ? AND m.explicit = 1 AND e.tenant = ? ORDER BY e.id",
+        (fact_id, tenant)).fetchall()
+    return tuple((str(name), str(kind)) for name, kind in rows)
+
+
+def path(
+    conn: sqlite3.Connection, tenant: str, source: str | int, target: str | int,
+    max_depth: int, project: str | None,
+) -> Graph | None:
+    """A shortest path between two entities (any direction along edges), or ``None``."""
+    with snapshot(conn):
+        starts = resolve(conn, tenant, source, project)
+        goals = set(resolve(conn, tenant, target, project))
+        depths = _walk(conn, starts, max_depth, None)
+        reached = sorted((depths[g], g) for g in goals if g in depths)
+        if not reached:
+            return None
+        step_depth, current = reached[0]
+        chain, edges = [current], []
+        while step_depth > 0:
+            edge = _step_back(conn, current, depths, step_depth)
+            current = edge.source if edge.target == current else edge.target
+            chain.append(current)
+            edges.append(edge)
+            step_depth -= 1
+        chain.reverse()
+        edges.reverse()
+        nodes = _entities(conn, tenant, chain, depths)
+        by_id = {node.id: node for node in nodes}
+        return Graph(nodes=[by_id[i] for i in chain], edges=edges)
+
+
+def _step_back(
+    conn: sqlite3.Connection, node: int, depths: dict[int, int], depth: int
+) -> Edge:
+    """An edge from ``node`` to a node one hop nearer the start (the smallest id wins)."""
+    rows = conn.execute(
+        "SELECT source, target, type, weight FROM relations WHERE target = ?"
+        " UNION ALL SELECT source, target, type, weight FROM relations WHERE source = ?",
+        (node, node)).fetchall()
+    candidates = sorted(
+        (other, tuple(row)) for row in rows
+        for other in [row[0] if row[1] == node else row[1]]
+        if depths.get(other) == depth - 1)
+    source, target, kind, weight = candidates[0][1]
+    return _edges_with_facts(conn, [(source, target, kind, weight)])[0]
+
+
+def _walk(
+    conn: sqlite3.Connection, starts: Iterable[int], depth: int, relation: str | None
+) -> dict[int, int]:
+    rows = conn.execute(_WALK, {"starts": json.dumps(list(starts)), "depth": depth,
+                                "relation": relation, "rows": MAX_WALK_ROWS}).fetchall()
+    return {int(node): int(hops) for node, hops in rows}
+
+
+def _around(
+    conn: sqlite3.Connection, tenant: str, starts: Sequence[int], depth: int,
+    relation: str | None, max_nodes: int,
+) -> Graph:
+    depths = _walk(conn, starts, depth, relation) if starts else {}
+    kept = sorted(depths, key=lambda node: (depths[node], node))[:max_nodes]
+    nodes = _entities(conn, tenant, kept, depths)
+    ids = [node.id for node in nodes]
+    marks = ", ".join("?" for _ in ids)
+    rows = conn.execute(
+        f"SELECT source, target, type, weight FROM relations WHERE source IN ({marks})"
+        f" AND target IN ({marks}) AND (? IS NULL OR type = ?) ORDER BY source, target, type",
+        (*ids, *ids, relation, relation)).fetchall() if ids else []
+    return Graph(nodes=nodes, edges=_edges_with_facts(conn, rows),
+                 truncated=len(depths) > max_nodes)
+
+
+def _entities(
+    conn: sqlite3.Connection, tenant: str, ids: Sequence[int],
+    depths: dict[int, int] | None = None,
+) -> list[Entity]:
+    """Entities by id, in the order given, only this tenant's."""
+    if not ids:
+        return []
+    rows = conn.execute(
+        f"SELECT {ENTITY_COLUMNS} FROM entities WHERE tenant = ? AND id IN"
+        f" ({', '.join('?' for _ in ids)})", (tenant, *ids)).fetchall()
+    by_id = {row[0]: row for row in rows}
+    return [_entity(by_id[i], None if depths is None else depths.get(i))
+            for i in ids if i in by_id]
+
+
+def _edges_with_facts(
+    conn: sqlite3.Connection, rows: Iterable[Sequence[Any]]
+) -> list[Edge]:
+    edges = []
+    for source, target, kind, weight in rows:
+        fact_ids = [row[0] for row in conn.execute(
+            "SELECT fact_id FROM relation_facts WHERE source = ? AND target = ? AND type = ?"
+            " ORDER BY fact_id", (source, target, kind))]
+        edges.append(Edge(source=int(source), target=int(target), type=str(kind),
+                          weight=int(weight), fact_ids=fact_ids))
+    return edges
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
