@@ -29,6 +29,7 @@ from cortex.api.errors import (
     internal_error_handler,
 )
 from cortex.api.facts import FactsController, search, store_many
+from cortex.api.graph import GraphController
 from cortex.api.observe import Metrics, ObserveMiddleware, metrics
 from cortex.config import Settings
 from cortex.engine.facade import Cortex
@@ -84,7 +85,7 @@ def create_app(settings: Settings) -> Litestar:
 
     app = Litestar(
         route_handlers=[health, metrics, FactsController, store_many, search, AgentsController,
-                        KeysController, LedgerController],
+                        KeysController, LedgerController, GraphController],
         lifespan=[lifespan],
         middleware=[observe],
         exception_handlers={

@@ -20,6 +20,7 @@ from cortex.api.schemas import (
     UpdateBody,
     VoteBody,
     VoteList,
+    entity_refs,
 )
 from cortex.engine.facade import Cortex
 from cortex.errors import FactNotFound, InvalidInput
@@ -98,6 +99,7 @@ class FactsController(Controller):
             valid_from=data.valid_from,
             valid_until=data.valid_until,
             id=fact_id,
+            entities=entity_refs(data.entities),
             tenant=key.tenant,
             author=author_of(key),
             wait_indexed=_wait_indexed(wait),
@@ -163,6 +165,8 @@ class FactsController(Controller):
             for name in data.__struct_fields__
             if getattr(data, name) is not None
         }
+        if data.entities is not None:
+            changes["entities"] = entity_refs(data.entities)
         return await _cortex(request).update(
             fact_id, tenant=key.tenant, author=author_of(key), **changes
         )
@@ -254,6 +258,7 @@ async def store_many(request: Request[Any, Any, Any], data: BatchBody) -> FactLi
                 if getattr(item, name) is not None
             }
         )
+        items[-1]["entities"] = entity_refs(item.entities)
     facts = await _cortex(request).store_many(items, tenant=key.tenant, author=author_of(key))
     return FactList(facts=facts)
 
@@ -267,4 +272,4 @@ async def search(request: Request[Any, Any, Any], data: SearchBody) -> SearchRes
     return await _cortex(request).search(
         data.query, project=data.project, kind=data.kind, tags=data.tags, top_k=data.top_k,
         mode=data.mode, at=data.at, as_of=data.as_of, projects=key.projects,
-        tenant=key.tenant)
+        graph_depth=data.graph_depth, tenant=key.tenant)

@@ -11,11 +11,18 @@ from typing import Annotated, Any
 
 import msgspec
 
-from cortex.model import Agent, ApiKey, Checkpoint, Fact, Vote
+from cortex.model import Agent, ApiKey, Checkpoint, Entity, EntityFacts, Fact, Graph, Vote
 
 
 class _Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Base of request bodies: a field the API does not know is a 400, not ignored."""
+
+
+class EntityRef(_Body):
+    """An entity the caller names for the graph (beyond those found in the content)."""
+
+    name: str
+    type: str = "concept"
 
 
 class StoreBody(_Body):
@@ -28,6 +35,7 @@ class StoreBody(_Body):
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     id: str | None = None
+    entities: list[str | EntityRef] | None = None
 
 
 class BatchBody(_Body):
@@ -42,6 +50,7 @@ class UpdateBody(_Body):
     meta: dict[str, Any] | None = None
     valid_from: datetime | None = None
     valid_until: datetime | None = None
+    entities: list[str | EntityRef] | None = None
 
 
 class ReasonBody(_Body):
@@ -75,11 +84,37 @@ class SearchBody(_Body):
     top_k: int = 10
     at: datetime | None = None
     as_of: datetime | None = None
+    #: attach each hit's entities and their neighbours to this depth (0..3)
+    graph_depth: int | None = None
 
 
 class FactList(msgspec.Struct, kw_only=True):
     facts: list[Fact]
     next_cursor: str | None = None
+
+
+class EntityList(msgspec.Struct, kw_only=True):
+    entities: list[Entity]
+
+
+class EntityMatches(msgspec.Struct, kw_only=True):
+    """Every entity of that name the key can see (one per project), with its facts."""
+
+    matches: list[EntityFacts]
+
+
+class PathFound(msgspec.Struct, kw_only=True):
+    """``path`` is null when no chain of relations joins them within ``max_depth``."""
+
+    path: Graph | None
+
+
+def entity_refs(refs: list[str | EntityRef] | None) -> list[Any] | None:
+    """Request entity refs as the engine takes them (names or ``{name, type}``)."""
+    if refs is None:
+        return None
+    return [ref if isinstance(ref, str) else {"name": ref.name, "type": ref.type}
+            for ref in refs]
 
 
 class AgentList(msgspec.Struct, kw_only=True):

@@ -49,21 +49,24 @@ def _entity(row: Sequence[Any], depth: int | None = None) -> Entity:
 
 
 def resolve(
-    conn: sqlite3.Connection, tenant: str, name_or_id: str | int, project: str | None = None
+    conn: sqlite3.Connection, tenant: str, name_or_id: str | int, project: str | None = None,
+    projects: Sequence[str] | None = None,
 ) -> list[int]:
-    """Entity ids a name (in every project, or one) or an id stands for.
+    """Entity ids a name (in every project, or one) or an id stands for; ``projects``
+    limits the answer to the projects a caller may see.
 
     Raises:
-        EntityNotFound: nothing of that name or id in this tenant.
+        EntityNotFound: nothing of that name or id in this tenant (and those projects).
     """
-    if isinstance(name_or_id, int) or str(name_or_id).isdigit():
-        rows = conn.execute("SELECT id FROM entities WHERE id = ? AND tenant = ?",
-                            (int(name_or_id), tenant)).fetchall()
-    else:
-        rows = conn.execute(
-            "SELECT id FROM entities WHERE tenant = ? AND key = ?"
-            " AND (? IS NULL OR project = ?) ORDER BY id",
-            (tenant, entity_key(str(name_or_id)), project, project)).fetchall()
+    scope = None if projects is None else json.dumps(list(projects))
+    by_id = isinstance(name_or_id, int) or str(name_or_id).isdigit()
+    rows = conn.execute(
+        "SELECT id FROM entities WHERE tenant = ?"
+        + (" AND id = ?" if by_id else " AND key = ?")
+        + " AND (? IS NULL OR project = ?)"
+        " AND (? IS NULL OR project IN (SELECT value FROM json_each(?))) ORDER BY id",
+        (tenant, int(name_or_id) if by_id else entity_key(str(name_or_id)), project, project,
+         scope, scope)).fetchall()
     if not rows:
         raise EntityNotFound(str(name_or_id))
     return [row[0] for row in rows]
@@ -71,27 +74,30 @@ def resolve(
 
 def list_entities(
     conn: sqlite3.Connection, tenant: str, project: str | None, q: str | None,
-    kind: str | None, limit: int, offset: int,
+    kind: str | None, limit: int, offset: int, projects: Sequence[str] | None = None,
 ) -> list[Entity]:
     """Entities by mentions (most first); ``q`` matches inside the normalized name."""
     pattern = None if not q else "%" + _escape_like(entity_key(q)) + "%"
+    scope = None if projects is None else json.dumps(list(projects))
     rows = conn.execute(
         f"SELECT {ENTITY_COLUMNS} FROM entities WHERE tenant = ?"
         " AND (? IS NULL OR project = ?) AND (? IS NULL OR type = ?)"
         " AND (? IS NULL OR key LIKE ? ESCAPE '\\')"
+        " AND (? IS NULL OR project IN (SELECT value FROM json_each(?)))"
         " ORDER BY mentions DESC, key, id LIMIT ? OFFSET ?",
-        (tenant, project, project, kind, kind, pattern, pattern, limit, offset)).fetchall()
+        (tenant, project, project, kind, kind, pattern, pattern, scope, scope, limit,
+         offset)).fetchall()
     return [_entity(row) for row in rows]
 
 
 def entity_facts(
     conn: sqlite3.Connection, verifier: ReadVerifier, tenant: str, name_or_id: str | int,
-    project: str | None, limit: int,
+    project: str | None, limit: int, projects: Sequence[str] | None = None,
 ) -> list[EntityFacts]:
     """Each entity a name stands for, with the live facts that mention it (newest first)."""
     with snapshot(conn):
         found: list[EntityFacts] = []
-        for entity_id in resolve(conn, tenant, name_or_id, project):
+        for entity_id in resolve(conn, tenant, name_or_id, project, projects):
             entity = _entities(conn, tenant, [entity_id])[0]
             rows = [row_dict(r) for r in conn.execute(
                 f"SELECT {FACT_COLUMNS} FROM facts WHERE id IN"
@@ -105,11 +111,12 @@ def entity_facts(
 def neighbors(
     conn: sqlite3.Connection, tenant: str, name_or_id: str | int, depth: int,
     relation: str | None, project: str | None, max_nodes: int,
+    projects: Sequence[str] | None = None,
 ) -> Graph:
     """Entities within ``depth`` hops (optionally along one relation type) and the
     edges between them; the start entities come first with depth 0."""
     with snapshot(conn):
-        starts = resolve(conn, tenant, name_or_id, project)
+        starts = resolve(conn, tenant, name_or_id, project, projects)
         return _around(conn, tenant, starts, depth, relation, max_nodes)
 
 
@@ -155,12 +162,12 @@ def explicit_entities(
 
 def path(
     conn: sqlite3.Connection, tenant: str, source: str | int, target: str | int,
-    max_depth: int, project: str | None,
+    max_depth: int, project: str | None, projects: Sequence[str] | None = None,
 ) -> Graph | None:
     """A shortest path between two entities (any direction along edges), or ``None``."""
     with snapshot(conn):
-        starts = resolve(conn, tenant, source, project)
-        goals = set(resolve(conn, tenant, target, project))
+        starts = resolve(conn, tenant, source, project, projects)
+        goals = set(resolve(conn, tenant, target, project, projects))
         depths = _walk(conn, starts, max_depth, None)
         reached = sorted((depths[g], g) for g in goals if g in depths)
         if not reached:

@@ -4,6 +4,7 @@ writer; the queries run on the readers, within the caller's tenant."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from cortex.core import validation as v
@@ -25,7 +26,7 @@ from cortex.engine.messages import (
     ListEntities,
     Neighbors,
 )
-from cortex.errors import InvalidInput
+from cortex.errors import FactNotFound, InvalidInput
 from cortex.model import Entity, EntityFacts, Graph
 
 if TYPE_CHECKING:
@@ -75,19 +76,20 @@ class GraphHandle:
 
     async def entities(
         self, *, project: str | None = None, q: str | None = None, type: str | None = None,
-        limit: int = 50, offset: int = 0, tenant: str | None = None,
+        limit: int = 50, offset: int = 0, projects: Iterable[str] | None = None,
+        tenant: str | None = None,
     ) -> list[Entity]:
         """Entities, most mentioned first; ``q`` matches inside names (case-insensitive)."""
         query = ListEntities(
             self._cortex._tenant(tenant), _project(project), _text("q", q),
             _choice("type", type, ENTITY_TYPES), v.check_range("limit", limit, 1, v.MAX_LIMIT),
-            v.check_range("offset", offset, 0, v.MAX_OFFSET))
+            v.check_range("offset", offset, 0, v.MAX_OFFSET), _scope(projects))
         found: list[Entity] = await self._cortex._read(query)
         return found
 
     async def entity(
         self, name_or_id: str | int, *, project: str | None = None, limit: int = 50,
-        tenant: str | None = None,
+        projects: Iterable[str] | None = None, tenant: str | None = None,
     ) -> list[EntityFacts]:
         """Each entity of that name (one per project) with the live facts mentioning it.
 
@@ -95,13 +97,15 @@ class GraphHandle:
             EntityNotFound: no such entity in the tenant.
         """
         query = EntityWithFacts(self._cortex._tenant(tenant), _entity(name_or_id),
-                                _project(project), v.check_range("limit", limit, 1, v.MAX_LIMIT))
+                                _project(project), v.check_range("limit", limit, 1, v.MAX_LIMIT),
+                                _scope(projects))
         found: list[EntityFacts] = await self._cortex._read(query)
         return found
 
     async def neighbors(
         self, name_or_id: str | int, *, depth: int = 1, relation: str | None = None,
-        project: str | None = None, max_nodes: int = DEFAULT_NODES, tenant: str | None = None,
+        project: str | None = None, max_nodes: int = DEFAULT_NODES,
+        projects: Iterable[str] | None = None, tenant: str | None = None,
     ) -> Graph:
         """Entities within ``depth`` hops (either direction), optionally along one relation
         type, and the edges between them; the entity itself comes first with depth 0.
@@ -112,26 +116,28 @@ class GraphHandle:
         query = Neighbors(self._cortex._tenant(tenant), _entity(name_or_id),
                           v.check_range("depth", depth, 1, MAX_DEPTH),
                           _choice("relation", relation, RELATION_TYPES), _project(project),
-                          v.check_range("max_nodes", max_nodes, 1, MAX_NODES))
+                          v.check_range("max_nodes", max_nodes, 1, MAX_NODES), _scope(projects))
         graph: Graph = await self._cortex._read(query)
         return graph
 
     async def path(
         self, source: str | int, target: str | int, *, max_depth: int = 4,
-        project: str | None = None, tenant: str | None = None,
+        project: str | None = None, projects: Iterable[str] | None = None,
+        tenant: str | None = None,
     ) -> Graph | None:
         """A shortest chain of relations from ``source`` to ``target`` (``.nodes`` in
         order, ``.edges`` between them), or ``None`` within ``max_depth`` hops."""
         query = FindPath(self._cortex._tenant(tenant), _entity(source, "source"),
                          _entity(target, "target"),
                          v.check_range("max_depth", max_depth, 1, MAX_PATH_DEPTH),
-                         _project(project))
+                         _project(project), _scope(projects))
         found: Graph | None = await self._cortex._read(query)
         return found
 
     async def subgraph(
         self, *, fact_id: str | None = None, query: str | None = None, depth: int = 1,
-        max_nodes: int = DEFAULT_NODES, top_k: int = 5, tenant: str | None = None,
+        max_nodes: int = DEFAULT_NODES, top_k: int = 5, projects: Iterable[str] | None = None,
+        tenant: str | None = None,
     ) -> Graph:
         """The graph around one fact's entities, or around the entities of the facts a
         search for ``query`` finds first (``top_k`` of them)."""
@@ -140,9 +146,12 @@ class GraphHandle:
         tenant_name = self._cortex._tenant(tenant)
         if fact_id is not None:
             fact_ids: tuple[str, ...] = (v.check_fact_id("fact_id", fact_id),)
-            await self._cortex.get(fact_id, tenant=tenant_name)  # 404 for absent / others'
+            fact = await self._cortex.get(fact_id, tenant=tenant_name)  # absent / others'
+            if projects is not None and fact.project not in set(projects):
+                raise FactNotFound(fact_id)
         else:
-            found = await self._cortex.search(str(query), top_k=top_k, tenant=tenant_name)
+            found = await self._cortex.search(str(query), top_k=top_k, projects=projects,
+                                              tenant=tenant_name)
             fact_ids = tuple(hit.fact.id for hit in found.results)
         if not fact_ids:
             return Graph(nodes=[], edges=[])
@@ -170,6 +179,10 @@ def _entity(value: object, field: str = "entity") -> str | int:
     if not value.strip() or len(value) > v.MAX_ENTITY_CHARS:
         raise InvalidInput(field, f"must be 1 to {v.MAX_ENTITY_CHARS} characters")
     return value
+
+
+def _scope(projects: Iterable[str] | None) -> tuple[str, ...] | None:
+    return None if projects is None else tuple(projects)
 
 
 def _project(project: str | None) -> str | None:

@@ -277,6 +277,7 @@ class ListEntities:
     type: str | None
     limit: int
     offset: int
+    projects: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +286,7 @@ class EntityWithFacts:
     entity: str | int
     project: str | None
     limit: int
+    projects: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +297,7 @@ class Neighbors:
     relation: str | None
     project: str | None
     max_nodes: int
+    projects: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +307,7 @@ class FindPath:
     target: str | int
     max_depth: int
     project: str | None
+    projects: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,18 +117,18 @@ class ReaderActor(Actor[ReadQuery]):
 
     async def _graph(self, conn: aiosqlite.Connection, message: GraphQuery) -> object:
         match message:
-            case ListEntities(tenant, project, q, kind, limit, offset):
+            case ListEntities(tenant, project, q, kind, limit, offset, projects):
                 return await run_sync(conn, gq.list_entities, tenant, project, q, kind, limit,
-                                      offset)
-            case EntityWithFacts(tenant, entity, project, limit):
+                                      offset, projects)
+            case EntityWithFacts(tenant, entity, project, limit, projects):
                 return await run_sync(conn, gq.entity_facts, self.verifier, tenant, entity,
-                                      project, limit)
-            case Neighbors(tenant, entity, depth, relation, project, max_nodes):
+                                      project, limit, projects)
+            case Neighbors(tenant, entity, depth, relation, project, max_nodes, projects):
                 return await run_sync(conn, gq.neighbors, tenant, entity, depth, relation,
-                                      project, max_nodes)
-            case FindPath(tenant, source, target, max_depth, project):
+                                      project, max_nodes, projects)
+            case FindPath(tenant, source, target, max_depth, project, projects):
                 return await run_sync(conn, gq.path, tenant, source, target, max_depth,
-                                      project)
+                                      project, projects)
             case FactsSubgraph(tenant, fact_ids, depth, max_nodes):
                 return await run_sync(conn, gq.subgraph_of_facts, tenant, fact_ids, depth,
                                       max_nodes)

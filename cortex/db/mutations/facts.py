@@ -18,7 +18,7 @@ import msgspec
 from cortex.core.extraction import EMPTY_EXTRACTION, Extraction, entity_key
 from cortex.core.hashing import attrs_hash, content_hash, fact_state_hash
 from cortex.core.validation import FactChanges, FactDraft, check_validity
-from cortex.db.mutations import graph
+from cortex.db.mutations.graph import add_contribution, remove_contribution, transfer_contribution
 from cortex.db.mutations.ledger import Ledger
 from cortex.db.rows import FACT_COLUMNS, fact_from_row, row_dict
 from cortex.errors import (
@@ -121,7 +121,7 @@ def _insert_version(
     if draft.entities:
         payload["entities"] = [list(entity) for entity in draft.entities]
     ledger.append(tenant, "fact.update" if supersedes else "fact.store", payload, states)
-    graph.add_contribution(conn, tenant, draft.project, str(draft.id), draft.graph,
+    add_contribution(conn, tenant, draft.project, str(draft.id), draft.graph,
                            (entity_key(name) for name, _ in draft.entities), now)
     return row
 
@@ -217,9 +217,9 @@ def update_fact(
         {fact_id: old_state},
     )
     if extraction is None:
-        graph.transfer_contribution(conn, fact_id, new_id, now)
+        transfer_contribution(conn, fact_id, new_id, now)
     else:
-        graph.remove_contribution(conn, [fact_id])
+        remove_contribution(conn, [fact_id])
     return fact_from_row(row)
 
 
@@ -253,7 +253,7 @@ def deprecate_fact(
         lambda seq, now: {"deprecated_at": now, "deprecated_seq": seq,
                           "deprecation_reason": reason},
     )
-    graph.remove_contribution(conn, [fact_id])
+    remove_contribution(conn, [fact_id])
     row = _row(conn, fact_id)
     assert row is not None
     return fact_from_row(row)
@@ -284,7 +284,7 @@ def redact_fact(
                           "deprecation_reason": None, "redacted": 1, "redacted_at": now,
                           "redacted_seq": seq},
     )
-    graph.remove_contribution(conn, versions)
+    remove_contribution(conn, versions)
     redacted = _row(conn, fact_id)
     assert redacted is not None
     return fact_from_row(redacted)
