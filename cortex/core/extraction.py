@@ -170,6 +170,12 @@ def tool_index(tools: Iterable[str]) -> dict[str, str]:
 _DEFAULT_INDEX = tool_index(DEFAULT_TOOLS)
 
 
+def configured_tools(extra: str) -> dict[str, str]:
+    """The built-in tools plus a comma-separated list of more (the ``graph_tools`` setting)."""
+    names = [name.strip() for name in extra.split(",")]
+    return tool_index([*DEFAULT_TOOLS, *(name for name in names if name)])
+
+
 def extract(
     text: str,
     explicit: Sequence[tuple[str, str]] = (),

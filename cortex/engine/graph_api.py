@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING
 
 from cortex.core import validation as v
 from cortex.core.extraction import (
-    DEFAULT_TOOLS,
     ENTITY_TYPES,
     RELATION_TYPES,
     Extraction,
+    configured_tools,
     extract,
-    tool_index,
 )
 from cortex.core.validation import FactChanges, FactDraft
 from cortex.engine.messages import (
@@ -44,8 +43,7 @@ class GraphHandle:
 
     def __init__(self, cortex: Cortex) -> None:
         self._cortex = cortex
-        extra = [name.strip() for name in cortex.settings.graph_tools.split(",")]
-        self.tools = tool_index([*DEFAULT_TOOLS, *(name for name in extra if name)])
+        self.tools = configured_tools(cortex.settings.graph_tools)
 
     # --- extraction (before the writer) ------------------------------------------------
 

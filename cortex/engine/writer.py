@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import assert_never
@@ -27,6 +27,7 @@ import structlog
 
 from actors import BatchActor, Envelope
 from cortex.config import Settings
+from cortex.core.extraction import configured_tools
 from cortex.db import migrations, mutations
 from cortex.db.connect import open_writer, run_sync
 from cortex.db.opening import establish_head
@@ -230,6 +231,22 @@ def _store_run(
     return results
 
 
+#: the migration that created the entity graph: stores made before it get theirs at open
+GRAPH_MIGRATION = 2
+
+
+def _in_transaction(conn: sqlite3.Connection, work: Callable[..., object],
+                    *args: object) -> object:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn, *args)
+    except BaseException:
+        _rollback_quietly(conn)
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
 def _rollback_quietly(conn: sqlite3.Connection) -> None:
     """Roll back whatever is open; a broken connection is the restart's problem."""
     with contextlib.suppress(sqlean.Error):
@@ -270,6 +287,10 @@ class WriterActor(BatchActor[WriteCommand]):
         self.conn = await open_writer(self.settings)
         try:
             applied = await run_sync(self.conn, migrations.apply_pending)
+            if GRAPH_MIGRATION in applied:
+                tools = configured_tools(self.settings.graph_tools)
+                await run_sync(self.conn, _in_transaction, mutations.graph_backfill, tools,
+                               time.time_ns() // 1000)
             await self._establish_trust()
         except BaseException:
             await self.conn.close()

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import sqlean
 
 from cortex import Cortex
 from cortex.errors import EntityNotFound, FactNotFound, InvalidInput
@@ -243,3 +245,22 @@ def test_graph_routes_over_http(server: Server) -> None:
         assert [m["entity"]["project"] for m in seen] == ["alpha"], "beta is out of scope"
         assert scoped.get("/v1/graph/entities/KappaModule").status_code == 404
         assert scoped.get("/v1/graph/entities", params={"project": "beta"}).status_code == 403
+
+
+async def test_a_store_from_before_the_graph_gets_its_graph_at_open(db_path: Path) -> None:
+    async with Cortex.open(db_path, log_level="warning") as cx:
+        kept = await cx.store("old", "The WriterActor depends on aiosqlite.")
+        retired = await cx.store("old", "The ReaderActor uses DuckDB.")
+        await cx.deprecate(retired.id)
+    conn = sqlean.connect(db_path)
+    with conn:  # the file as a Cortex without migration 2 left it
+        for table in ("entities", "entity_mentions", "relations", "relation_facts"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 2")
+    conn.close()
+    async with Cortex.open(db_path, log_level="warning") as cx:
+        names = {e.name for e in await cx.graph.entities(project="old")}
+        assert names == {"WriterActor", "aiosqlite"}, "live versions only"
+        [match] = await cx.graph.entity("aiosqlite")
+        assert [f.id for f in match.facts] == [kept.id]
+        assert (await cx.ledger.verify()).ok

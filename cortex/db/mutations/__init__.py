@@ -16,6 +16,7 @@ from cortex.db.mutations.facts import (
     store_facts,
     update_fact,
 )
+from cortex.db.mutations.graph import backfill as graph_backfill
 from cortex.db.mutations.keys import create_key, revoke_key, touch_keys
 from cortex.db.mutations.ledger import GENESIS, ChainHead, Ledger, WriteBuffer
 from cortex.db.mutations.vectors import store_vectors
@@ -35,6 +36,7 @@ __all__ = [
     "register_agent",
     "WriteBuffer",
     "deprecate_fact",
+    "graph_backfill",
     "due_checkpoints",
     "make_checkpoint",
     "redact_fact",

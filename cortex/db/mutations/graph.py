@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 
-from cortex.core.extraction import Extraction
+from cortex.core.extraction import Extraction, extract
 
 _UPSERT_ENTITY = """
 INSERT INTO entities (tenant, project, key, name, type, mentions, first_seen, last_seen)
@@ -86,3 +86,15 @@ def transfer_contribution(
     conn.execute("UPDATE relation_facts SET fact_id = ? WHERE fact_id = ?", (new_id, old_id))
     conn.execute("UPDATE entities SET last_seen = ? WHERE id IN"
                  " (SELECT entity_id FROM entity_mentions WHERE fact_id = ?)", (now, new_id))
+
+
+def backfill(conn: sqlite3.Connection, tools: dict[str, str], now: int) -> int:
+    """Build the graph of every live fact version that has none (a store made before
+    the graph existed); return how many versions were read. Runs once, at open."""
+    rows = conn.execute(
+        "SELECT id, tenant, project, content FROM facts WHERE content IS NOT NULL"
+        " AND superseded_seq IS NULL AND deprecated_seq IS NULL"
+        " AND id NOT IN (SELECT fact_id FROM entity_mentions)").fetchall()
+    for fact_id, tenant, project, content in rows:
+        add_contribution(conn, tenant, project, fact_id, extract(content, (), tools), (), now)
+    return len(rows)
