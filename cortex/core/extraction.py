@@ -4,7 +4,7 @@ Entities, in order of precedence when two candidates overlap:
 
 - ``url``: ``http(s)://…`` up to whitespace, trailing punctuation dropped;
 - ``file``: a path-like name ending in a known extension (``cortex/db/schema.py``,
-  ``README.md``, ``Dockerfile`` is a tool-like exception kept in ``FILE_NAMES``);
+  ``README.md``; also ``Dockerfile``, ``Makefile`` and friends without an extension);
 - ``tool``: a word from a curated, configurable list (SQLite, Litestar, Docker, …);
 - ``type``: CamelCase with at least two humps (``WriterActor``, ``HTTPClient``);
 - ``project``: kebab-case (``cortex-ledger``, ``sqlite-vec``) unless it is an ordinary
@@ -61,8 +61,6 @@ FILE_EXTENSIONS = frozenset({
         "sqlite", "sqlite3", "proto", "ipynb", "tf", "hcl", "gradle", "mk", "cmake", "log",
         "pem", "key", "crt", "onnx", "safetensors", "whl", "gz", "zip", "tar",
 })
-FILE_NAMES = frozenset({"dockerfile", "makefile", "procfile", "justfile", "license",
-                        "readme", "changelog"})
 
 #: (pattern, relation, reversed): a reversed phrase names the target first ("A is used by
 #: B" is ``B -uses-> A``). Reversed phrases come first so "used by" is not read as "used".
@@ -98,8 +96,13 @@ _LIST_SEPARATOR = re.compile(r"^[\s,;/&+]*(?:and|or|&|,|/|\+)?[\s,;/&+]*$", re.I
 _SENTENCE_END = re.compile(r"[.!?;]\s+|\n+")
 
 _URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
-_PATHLIKE = re.compile(r"(?<![\w/.@-])(?:[\w.-]+/)*[\w-]+(?:\.[\w-]+)+(?![\w/-])|"
-                       r"(?<![\w/.@-])(?:[\w.-]+/)*[A-Za-z]+(?![\w/.-])")
+#: a run of path characters; most runs are plain words and fail the cheap "." test
+_PATH_TOKEN = re.compile(r"(?<![\w./@-])[\w/@-]*\.[\w./@-]*")
+_BARE_FILE = re.compile(r"(?<![\w/.@-])(?:[\w.-]+/)*(?:dockerfile|makefile|procfile|justfile"
+                        r"|license|readme|changelog)(?![\w/.-])", re.IGNORECASE)
+_BARE_FILE_NAMES = ("dockerfile", "makefile", "procfile", "justfile", "license", "readme",
+                    "changelog")
+_WORD = re.compile(r"(?<![\w/-])[A-Za-z][\w.+-]*[\w+]|(?<![\w/-])[A-Za-z]")
 _CAMEL = re.compile(r"(?<![\w.])[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*(?![\w])")
 _HUMP = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z0-9]+|[A-Z]+")
 _KEBAB = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w/-])")
@@ -222,18 +225,25 @@ def _urls(text: str, _tools: dict[str, str]) -> Iterable[_Span]:
 
 
 def _files(text: str, _tools: dict[str, str]) -> Iterable[_Span]:
-    for match in _PATHLIKE.finditer(text):
-        name = match.group().rstrip(".")
-        last = name.rsplit("/", 1)[-1]
-        extension = last.rsplit(".", 1)[-1].lower() if "." in last else ""
-        bare = "." not in last and last.lower() in FILE_NAMES
-        if (extension in FILE_EXTENSIONS and last[0] != "." and not last[0].isdigit()) or (
-                bare and ("/" in name or last[0].isupper())):
+    if "." in text:
+        for match in _PATH_TOKEN.finditer(text):
+            name = match.group().rstrip(".")
+            last = name.rsplit("/", 1)[-1]
+            if "." not in last or "@" in name or (not last[0].isalpha() and last[0] != "_"):
+                continue
+            if last.rsplit(".", 1)[-1].lower() in FILE_EXTENSIONS:
+                yield _span(match, name, "file")
+    lowered = text.lower()
+    if not any(name in lowered for name in _BARE_FILE_NAMES):
+        return
+    for match in _BARE_FILE.finditer(text):
+        name = match.group()
+        if "/" in name or name[0].isupper():
             yield _span(match, name, "file")
 
 
 def _tools_in(text: str, tools: dict[str, str]) -> Iterable[_Span]:
-    for match in re.finditer(r"(?<![\w/-])[A-Za-z][\w.+-]*[\w+]|(?<![\w/-])[A-Za-z]", text):
+    for match in _WORD.finditer(text):
         word = match.group()
         for candidate in (word, word.rstrip(".")):
             listed = tools.get(entity_key(candidate))

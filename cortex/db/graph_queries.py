@@ -31,10 +31,10 @@ WITH RECURSIVE walk(id, depth) AS (
     SELECT value, 0 FROM json_each(:starts)
     UNION
     SELECT r.target, walk.depth + 1 FROM walk JOIN relations r ON r.source = walk.id
-    WHERE walk.depth < :depth AND (:relation IS NULL OR r.type = :relation)
+    WHERE walk.depth < :depth AND r.weight > 0 AND (:relation IS NULL OR r.type = :relation)
     UNION
     SELECT r.source, walk.depth + 1 FROM walk JOIN relations r ON r.target = walk.id
-    WHERE walk.depth < :depth AND (:relation IS NULL OR r.type = :relation)
+    WHERE walk.depth < :depth AND r.weight > 0 AND (:relation IS NULL OR r.type = :relation)
     LIMIT :rows
 )
 SELECT id, min(depth) FROM walk GROUP BY id ORDER BY 2, 1
@@ -61,7 +61,7 @@ def resolve(
     scope = None if projects is None else json.dumps(list(projects))
     by_id = isinstance(name_or_id, int) or str(name_or_id).isdigit()
     rows = conn.execute(
-        "SELECT id FROM entities WHERE tenant = ?"
+        "SELECT id FROM entities WHERE tenant = ? AND mentions > 0"
         + (" AND id = ?" if by_id else " AND key = ?")
         + " AND (? IS NULL OR project = ?)"
         " AND (? IS NULL OR project IN (SELECT value FROM json_each(?))) ORDER BY id",
@@ -80,7 +80,7 @@ def list_entities(
     pattern = None if not q else "%" + _escape_like(entity_key(q)) + "%"
     scope = None if projects is None else json.dumps(list(projects))
     rows = conn.execute(
-        f"SELECT {ENTITY_COLUMNS} FROM entities WHERE tenant = ?"
+        f"SELECT {ENTITY_COLUMNS} FROM entities WHERE tenant = ? AND mentions > 0"
         " AND (? IS NULL OR project = ?) AND (? IS NULL OR type = ?)"
         " AND (? IS NULL OR key LIKE ? ESCAPE '\\')"
         " AND (? IS NULL OR project IN (SELECT value FROM json_each(?)))"
@@ -192,8 +192,9 @@ def _step_back(
 ) -> Edge:
     """An edge from ``node`` to a node one hop nearer the start (the smallest id wins)."""
     rows = conn.execute(
-        "SELECT source, target, type, weight FROM relations WHERE target = ?"
-        " UNION ALL SELECT source, target, type, weight FROM relations WHERE source = ?",
+        "SELECT source, target, type, weight FROM relations WHERE target = ? AND weight > 0"
+        " UNION ALL SELECT source, target, type, weight FROM relations WHERE source = ?"
+        " AND weight > 0",
         (node, node)).fetchall()
     candidates = sorted(
         (other, tuple(row)) for row in rows
@@ -222,7 +223,8 @@ def _around(
     marks = ", ".join("?" for _ in ids)
     rows = conn.execute(
         f"SELECT source, target, type, weight FROM relations WHERE source IN ({marks})"
-        f" AND target IN ({marks}) AND (? IS NULL OR type = ?) ORDER BY source, target, type",
+        f" AND target IN ({marks}) AND weight > 0 AND (? IS NULL OR type = ?)"
+        " ORDER BY source, target, type",
         (*ids, *ids, relation, relation)).fetchall() if ids else []
     return Graph(nodes=nodes, edges=_edges_with_facts(conn, rows),
                  truncated=len(depths) > max_nodes)
@@ -236,7 +238,7 @@ def _entities(
     if not ids:
         return []
     rows = conn.execute(
-        f"SELECT {ENTITY_COLUMNS} FROM entities WHERE tenant = ? AND id IN"
+        f"SELECT {ENTITY_COLUMNS} FROM entities WHERE tenant = ? AND mentions > 0 AND id IN"
         f" ({', '.join('?' for _ in ids)})", (tenant, *ids)).fetchall()
     by_id = {row[0]: row for row in rows}
     return [_entity(by_id[i], None if depths is None else depths.get(i))

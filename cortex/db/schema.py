@@ -212,13 +212,12 @@ CREATE TABLE entities (
     key         TEXT NOT NULL,      -- identity: the name trimmed and case-folded
     name        TEXT NOT NULL,      -- displayed as first seen
     type        TEXT NOT NULL,
-    mentions    INTEGER NOT NULL,   -- live fact versions that mention it
+    mentions    INTEGER NOT NULL,   -- live fact versions that mention it (0: hidden)
     first_seen  INTEGER NOT NULL,   -- µs since epoch UTC
     last_seen   INTEGER NOT NULL,
     UNIQUE (tenant, project, key)
 ) STRICT;
 CREATE INDEX entities_by_key ON entities (tenant, key);
-CREATE INDEX entities_by_mentions ON entities (tenant, project, mentions);
 
 CREATE TABLE entity_mentions (
     fact_id    TEXT NOT NULL,
@@ -232,7 +231,7 @@ CREATE TABLE relations (
     source  INTEGER NOT NULL,
     target  INTEGER NOT NULL,
     type    TEXT NOT NULL,
-    weight  INTEGER NOT NULL,       -- live fact versions asserting it; 0 rows are deleted
+    weight  INTEGER NOT NULL,       -- live fact versions asserting it (0: hidden)
     PRIMARY KEY (source, target, type)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX relations_by_target ON relations (target, source);

@@ -86,6 +86,7 @@ class BatchContext:
     #: a slow disk, for tests: seconds to wait before each COMMIT
     commit_delay: float = 0.0
     made: list[str] = field(default_factory=list)
+    entity_ids: mutations.EntityIds = field(default_factory=mutations.EntityIds)
 
 
 def apply_command(
@@ -155,7 +156,8 @@ def run_batch(
     result; the others commit. A SQLite failure outside a command's own logic (I/O,
     disk full, failed COMMIT) rolls back everything and raises ``WriterFailed``.
     """
-    ledger = mutations.Ledger(conn, head, buffer=mutations.WriteBuffer(mutations.FACT_INSERT))
+    ledger = mutations.Ledger(conn, head, buffer=mutations.WriteBuffer(mutations.FACT_INSERT),
+                              entity_ids=context.entity_ids)
     results: list[object] = []
     context.made.clear()
     try:

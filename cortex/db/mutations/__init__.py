@@ -16,6 +16,7 @@ from cortex.db.mutations.facts import (
     store_facts,
     update_fact,
 )
+from cortex.db.mutations.graph import EntityIds
 from cortex.db.mutations.graph import backfill as graph_backfill
 from cortex.db.mutations.keys import create_key, revoke_key, touch_keys
 from cortex.db.mutations.ledger import GENESIS, ChainHead, Ledger, WriteBuffer
@@ -25,6 +26,7 @@ __all__ = [
     "FACT_INSERT",
     "GENESIS",
     "ChainHead",
+    "EntityIds",
     "Ledger",
     "Signer",
     "cast_vote",

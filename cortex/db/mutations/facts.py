@@ -18,7 +18,11 @@ import msgspec
 from cortex.core.extraction import EMPTY_EXTRACTION, Extraction, entity_key
 from cortex.core.hashing import attrs_hash, content_hash, fact_state_hash
 from cortex.core.validation import FactChanges, FactDraft, check_validity
-from cortex.db.mutations.graph import add_contribution, remove_contribution, transfer_contribution
+from cortex.db.mutations.graph import (
+    contribution_rows,
+    remove_contribution,
+    transfer_contribution,
+)
 from cortex.db.mutations.ledger import Ledger
 from cortex.db.rows import FACT_COLUMNS, fact_from_row, row_dict
 from cortex.errors import (
@@ -121,8 +125,11 @@ def _insert_version(
     if draft.entities:
         payload["entities"] = [list(entity) for entity in draft.entities]
     ledger.append(tenant, "fact.update" if supersedes else "fact.store", payload, states)
-    add_contribution(conn, tenant, draft.project, str(draft.id), draft.graph,
-                           (entity_key(name) for name, _ in draft.entities), now)
+    graph_rows = contribution_rows(conn, ledger.entity_ids, tenant, draft.project,
+                                   str(draft.id), draft.graph,
+                                   (entity_key(name) for name, _ in draft.entities), now)
+    for table, rows in graph_rows.items():
+        ledger.buffer.rows[table].extend(rows)
     return row
 
 

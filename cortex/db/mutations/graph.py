@@ -2,78 +2,104 @@
 
 Each live fact version contributes its mentions and relations; counts (``mentions``,
 ``weight``) are the number of live versions contributing. Retiring a version (update,
-deprecate, redact) takes exactly its rows back, and an entity or relation nobody
-supports any more is deleted, so queries never see it. Writer only.
+deprecate, redact) takes exactly its rows back. Rows whose count falls to 0 stay (they
+keep ``first_seen``) and every query skips them.
+
+Speed: a store adds ~10 graph rows, so they are not written one statement at a time.
+The writer keeps the entity ids it has seen (``EntityIds``) and assigns new ones itself,
+which turns every graph write into a row for the batch's ``WriteBuffer`` (one
+``executemany`` per table). Writer only.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from cortex.core.extraction import Extraction, extract
 
-_UPSERT_ENTITY = """
-INSERT INTO entities (tenant, project, key, name, type, mentions, first_seen, last_seen)
-VALUES (?, ?, ?, ?, ?, 1, ?, ?)
-ON CONFLICT (tenant, project, key)
-DO UPDATE SET mentions = mentions + 1, last_seen = excluded.last_seen
-RETURNING id
-"""
-_UPSERT_RELATION = """
-INSERT INTO relations (source, target, type, weight) VALUES (?, ?, ?, 1)
-ON CONFLICT (source, target, type) DO UPDATE SET weight = weight + 1
-"""
+GRAPH_INSERTS = {
+    "entities": "INSERT INTO entities (id, tenant, project, key, name, type, mentions,"
+                " first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)"
+                " ON CONFLICT (tenant, project, key) DO UPDATE SET"
+                " mentions = mentions + 1, last_seen = excluded.last_seen",
+    "mentions": "INSERT INTO entity_mentions (fact_id, entity_id, explicit) VALUES (?, ?, ?)",
+    "relations": "INSERT INTO relations (source, target, type, weight) VALUES (?, ?, ?, 1)"
+                 " ON CONFLICT (source, target, type) DO UPDATE SET weight = weight + 1",
+    "relation_facts": "INSERT INTO relation_facts (fact_id, source, target, type)"
+                      " VALUES (?, ?, ?, ?)",
+}
+#: ids remembered before the cache starts over (an entity costs ~150 bytes in it)
+MAX_CACHED_IDS = 500_000
 
 
-def add_contribution(
-    conn: sqlite3.Connection, tenant: str, project: str, fact_id: str,
+class EntityIds:
+    """``(tenant, project, key)`` -> entity id, for the writer's connection only.
+
+    An id handed out for a row a rolled-back command never committed is harmless: the
+    next upsert with that id inserts the row under it. Ids only grow, so none is reused.
+    """
+
+    def __init__(self) -> None:
+        self.known: dict[tuple[str, str, str], int] = {}
+        self.next_id: int | None = None
+
+    def id_for(self, conn: sqlite3.Connection, tenant: str, project: str, key: str) -> int:
+        identity = (tenant, project, key)
+        found = self.known.get(identity)
+        if found is None:
+            row = conn.execute("SELECT id FROM entities WHERE tenant = ? AND project = ?"
+                               " AND key = ?", identity).fetchone()
+            found = row[0] if row is not None else self._new_id(conn)
+            if len(self.known) >= MAX_CACHED_IDS:
+                self.known.clear()
+            self.known[identity] = found
+        return found
+
+    def _new_id(self, conn: sqlite3.Connection) -> int:
+        if self.next_id is None:
+            highest = conn.execute("SELECT max(id) FROM entities").fetchone()[0]
+            self.next_id = (highest or 0) + 1
+        new_id, self.next_id = self.next_id, self.next_id + 1
+        return new_id
+
+
+def contribution_rows(
+    conn: sqlite3.Connection, ids: EntityIds, tenant: str, project: str, fact_id: str,
     extraction: Extraction, explicit: Iterable[str], now: int,
-) -> None:
-    """Record what one new fact version mentions and asserts."""
+) -> dict[str, list[Sequence[Any]]]:
+    """The rows recording what one new fact version mentions and asserts."""
     named = set(explicit)
-    ids: dict[str, int] = {}
-    for entity in extraction.entities:
-        (entity_id,) = conn.execute(
-            _UPSERT_ENTITY,
-            (tenant, project, entity.key, entity.name, entity.type, now, now),
-        ).fetchone()
-        ids[entity.key] = entity_id
-    if ids:
-        conn.executemany(
-            "INSERT INTO entity_mentions (fact_id, entity_id, explicit) VALUES (?, ?, ?)",
-            [(fact_id, entity_id, int(key in named)) for key, entity_id in ids.items()],
-        )
-    edges = [(ids[r.source], ids[r.target], r.type) for r in extraction.relations
-             if r.source in ids and r.target in ids]
-    if edges:
-        conn.executemany(_UPSERT_RELATION, edges)
-        conn.executemany(
-            "INSERT INTO relation_facts (fact_id, source, target, type) VALUES (?, ?, ?, ?)",
-            [(fact_id, *edge) for edge in edges],
-        )
+    entity_ids = {e.key: ids.id_for(conn, tenant, project, e.key) for e in extraction.entities}
+    edges: list[Sequence[Any]] = [(entity_ids[r.source], entity_ids[r.target], r.type)
+             for r in extraction.relations
+             if r.source in entity_ids and r.target in entity_ids]
+    return {
+        "entities": [(entity_ids[e.key], tenant, project, e.key, e.name, e.type, now, now)
+                     for e in extraction.entities],
+        "mentions": [(fact_id, entity_id, int(key in named))
+                     for key, entity_id in entity_ids.items()],
+        "relations": edges,
+        "relation_facts": [(fact_id, *edge) for edge in edges],
+    }
 
 
 def remove_contribution(conn: sqlite3.Connection, fact_ids: Sequence[str]) -> None:
-    """Take back what these versions contributed; drop what nothing supports any more."""
+    """Take back what these versions contributed (their counts drop; queries skip 0)."""
     marks = ", ".join("?" for _ in fact_ids)
     edges = conn.execute(
         f"SELECT source, target, type FROM relation_facts WHERE fact_id IN ({marks})",
-        tuple(fact_ids),
-    ).fetchall()
+        tuple(fact_ids)).fetchall()
     if edges:
         conn.executemany("UPDATE relations SET weight = weight - 1"
                          " WHERE source = ? AND target = ? AND type = ?", edges)
-        conn.executemany("DELETE FROM relations WHERE source = ? AND target = ? AND type = ?"
-                         " AND weight <= 0", edges)
         conn.execute(f"DELETE FROM relation_facts WHERE fact_id IN ({marks})", tuple(fact_ids))
-    entities = [row[0] for row in conn.execute(
-        f"SELECT entity_id FROM entity_mentions WHERE fact_id IN ({marks})", tuple(fact_ids))]
+    entities = conn.execute(
+        f"SELECT entity_id FROM entity_mentions WHERE fact_id IN ({marks})",
+        tuple(fact_ids)).fetchall()
     if entities:
-        conn.executemany("UPDATE entities SET mentions = mentions - 1 WHERE id = ?",
-                         [(entity_id,) for entity_id in entities])
-        conn.executemany("DELETE FROM entities WHERE id = ? AND mentions <= 0",
-                         [(entity_id,) for entity_id in entities])
+        conn.executemany("UPDATE entities SET mentions = mentions - 1 WHERE id = ?", entities)
         conn.execute(f"DELETE FROM entity_mentions WHERE fact_id IN ({marks})",
                      tuple(fact_ids))
 
@@ -95,6 +121,11 @@ def backfill(conn: sqlite3.Connection, tools: dict[str, str], now: int) -> int:
         "SELECT id, tenant, project, content FROM facts WHERE content IS NOT NULL"
         " AND superseded_seq IS NULL AND deprecated_seq IS NULL"
         " AND id NOT IN (SELECT fact_id FROM entity_mentions)").fetchall()
+    ids = EntityIds()
     for fact_id, tenant, project, content in rows:
-        add_contribution(conn, tenant, project, fact_id, extract(content, (), tools), (), now)
+        found = contribution_rows(conn, ids, tenant, project, fact_id,
+                                  extract(content, (), tools), (), now)
+        for table, table_rows in found.items():
+            if table_rows:
+                conn.executemany(GRAPH_INSERTS[table], table_rows)
     return len(rows)

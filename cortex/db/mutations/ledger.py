@@ -11,6 +11,7 @@ from typing import Any
 from cortex.core.canonical import canonical_json
 from cortex.core.hashing import GENESIS_HASH, entry_from_payload_text, entry_hash
 from cortex.core.merkle import CompactRange, leaf_hash
+from cortex.db.mutations.graph import GRAPH_INSERTS, EntityIds
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ class WriteBuffer:
     """
 
     def __init__(self, fact_insert: str) -> None:
-        self.sql = {**_INSERTS, "facts": fact_insert}
+        self.sql = {**_INSERTS, "facts": fact_insert, **GRAPH_INSERTS}
         self.rows: dict[str, list[Sequence[Any]]] = {name: [] for name in self.sql}
 
     def mark(self) -> dict[str, int]:
@@ -64,7 +65,7 @@ class WriteBuffer:
             del rows[(mark or {}).get(name, 0):]
 
     def flush(self, conn: sqlite3.Connection) -> None:
-        for name in ("ledger", "nodes", "subjects", "facts"):
+        for name in self.sql:
             if self.rows[name]:
                 conn.executemany(self.sql[name], self.rows[name])
         self.reset()
@@ -84,11 +85,14 @@ class Ledger:
         head: ChainHead,
         clock: Callable[[], int] = _wall_clock,
         buffer: WriteBuffer | None = None,
+        entity_ids: EntityIds | None = None,
     ) -> None:
         self.conn = conn
         self.head = head
         self.clock = clock
         self.buffer = buffer or WriteBuffer("")
+        #: the writer's entity id cache (kept across batches)
+        self.entity_ids = entity_ids or EntityIds()
         self._stamp: tuple[int, int] | None = None
 
     def stamp(self) -> tuple[int, int]:
