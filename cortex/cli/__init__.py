@@ -6,10 +6,10 @@ Commands run in process on the database file; while a server holds it, use the H
 
 from __future__ import annotations
 
-from cortex.cli import facts, ledger, mcp_command, setup
+from cortex.cli import facts, graph, ledger, mcp_command, setup
 from cortex.cli._common import app
 
-__all__ = ["app", "facts", "ledger", "main", "mcp_command", "setup"]
+__all__ = ["app", "facts", "graph", "ledger", "main", "mcp_command", "setup"]
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cortex.errors import CortexError
+from cortex.errors import CortexError, InvalidInput
 
 app = typer.Typer(help="Cortex: a verifiable memory ledger for AI agents.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -25,8 +25,9 @@ TenantOption = Annotated[str | None, typer.Option(help="tenant (default: the set
 
 
 def _fail(error: CortexError) -> NoReturn:
+    """Print the error; exit 2 for bad input (a usage error), 1 for anything else."""
     typer.secho(f"error: {error.detail}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
+    raise typer.Exit(2 if isinstance(error, InvalidInput) else 1)
 
 
 def _in_process(db: Path, work: Any, log_level: str = "warning", **settings: Any) -> Any:

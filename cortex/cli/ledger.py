@@ -23,7 +23,7 @@ from cortex.cli._common import (
 )
 from cortex.config import DEFAULT_DB_PATH
 from cortex.db.connect import backup_file, connect_file_readonly
-from cortex.errors import CortexError, InvalidInput
+from cortex.errors import CortexError, IntegrityError, InvalidInput
 
 
 @app.command()
@@ -206,7 +206,7 @@ def backup(
 
     scan, facts, problems, _ = _in_process(db, work)
     if problems:
-        _fail(InvalidInput("output", f"the copy does not verify: {problems[0].what}"))
+        _fail(IntegrityError(f"the copy in {output} does not verify: {problems[0].what}"))
     typer.echo(f"backup written to {output}: {scan.size} entries and {facts} facts verified")
 
 

@@ -41,7 +41,8 @@ def test_fact_commands_round_trip(tmp_path: Path) -> None:
     assert "redacted" in run("redact", other["id"], "--db", db)
     assert "not found" in run("get", "missing", "--db", db, code=1)
     assert "meta" in run("store", "--project", "ops", "--meta", "{bad", "--db", db, "x",
-                         code=1)
+                         code=2)
+    assert "project" in run("store", "--project", "has space", "--db", db, "x", code=2)
 
 
 def test_ledger_commands_verify_prove_and_back_up(tmp_path: Path) -> None:
@@ -79,3 +80,20 @@ def test_export_then_import_is_idempotent_and_resumable(tmp_path: Path) -> None:
     assert len(recalled) == 7
     originals = {json.loads(line)["id"] for line in dump.read_text().splitlines()}
     assert {f["id"] for f in recalled} == originals
+
+
+def test_graph_commands(tmp_path: Path) -> None:
+    db = str(tmp_path / "cli" / "cortex.db")
+    run("store", "--project", "ops", "--db", db, "The WriterActor depends on aiosqlite.")
+    run("store", "--project", "ops", "--db", db, "aiosqlite wraps SQLite.")
+    listed = json.loads(run("graph", "entities", "--project", "ops", "--json", "--db", db))
+    assert {e["name"] for e in listed} == {"WriterActor", "aiosqlite", "SQLite"}
+    near = json.loads(run("graph", "neighbors", "aiosqlite", "--json", "--db", db))
+    assert {n["name"] for n in near["nodes"]} == {"aiosqlite", "WriterActor", "SQLite"}
+    assert "depends_on" in run("graph", "neighbors", "WriterActor", "--db", db)
+    path = json.loads(run("graph", "path", "WriterActor", "SQLite", "--json", "--db", db))
+    assert [n["name"] for n in path["path"]["nodes"]] == ["WriterActor", "aiosqlite", "SQLite"]
+    assert "no path" in run("graph", "path", "WriterActor", "SQLite", "--max-depth", "1",
+                            "--db", db, code=1)
+    assert "depth" in run("graph", "neighbors", "aiosqlite", "--depth", "9", "--db", db,
+                          code=2)
