@@ -164,44 +164,58 @@ def path(
     conn: sqlite3.Connection, tenant: str, source: str | int, target: str | int,
     max_depth: int, project: str | None, projects: Sequence[str] | None = None,
 ) -> Graph | None:
-    """A shortest path between two entities (any direction along edges), or ``None``."""
+    """A shortest path between two entities (any direction along edges), or ``None``.
+
+    Meet in the middle: one walk from each end, to half the depth each, so no walk goes
+    past depth ``ceil(max_depth / 2)`` (a walk's cost grows with the power of its depth).
+    Any path of length <= max_depth has a node within reach of both walks; the best such
+    node is on a shortest path, which is then traced back towards each end.
+    """
     with snapshot(conn):
         starts = resolve(conn, tenant, source, project, projects)
-        goals = set(resolve(conn, tenant, target, project, projects))
-        depths = _walk(conn, starts, max_depth, None)
-        reached = sorted((depths[g], g) for g in goals if g in depths)
-        if not reached:
+        goals = resolve(conn, tenant, target, project, projects)
+        near_source = _walk(conn, starts, (max_depth + 1) // 2, None)
+        near_target = _walk(conn, goals, max_depth // 2, None)
+        meetings = sorted((hops + near_target[node], node)
+                          for node, hops in near_source.items() if node in near_target)
+        if not meetings or meetings[0][0] > max_depth:
             return None
-        step_depth, current = reached[0]
-        chain, edges = [current], []
-        while step_depth > 0:
-            edge = _step_back(conn, current, depths, step_depth)
-            current = edge.source if edge.target == current else edge.target
-            chain.append(current)
-            edges.append(edge)
-            step_depth -= 1
-        chain.reverse()
-        edges.reverse()
+        middle = meetings[0][1]
+        to_source, edges_back = _trace(conn, middle, near_source)
+        to_target, edges_on = _trace(conn, middle, near_target)
+        chain = [*reversed(to_source), *to_target[1:]]
+        edges = [*reversed(edges_back), *edges_on]
+        depths = {node: hops for hops, node in enumerate(chain)}
         nodes = _entities(conn, tenant, chain, depths)
-        by_id = {node.id: node for node in nodes}
-        return Graph(nodes=[by_id[i] for i in chain], edges=edges)
+        return Graph(nodes=nodes, edges=_edges_with_facts(conn, edges))
+
+
+def _trace(
+    conn: sqlite3.Connection, node: int, depths: dict[int, int]
+) -> tuple[list[int], list[tuple[Any, ...]]]:
+    """From ``node`` back to a walk's start: the nodes (``node`` first) and the edges."""
+    chain, edges = [node], []
+    while depths[node] > 0:
+        edge = _step_back(conn, node, depths)
+        node = edge[0] if edge[1] == node else edge[1]
+        chain.append(node)
+        edges.append(edge)
+    return chain, edges
 
 
 def _step_back(
-    conn: sqlite3.Connection, node: int, depths: dict[int, int], depth: int
-) -> Edge:
-    """An edge from ``node`` to a node one hop nearer the start (the smallest id wins)."""
+    conn: sqlite3.Connection, node: int, depths: dict[int, int]
+) -> tuple[Any, ...]:
+    """An edge from ``node`` to a node one hop nearer the walk's start (smallest id wins)."""
     rows = conn.execute(
         "SELECT source, target, type, weight FROM relations WHERE target = ? AND weight > 0"
         " UNION ALL SELECT source, target, type, weight FROM relations WHERE source = ?"
         " AND weight > 0",
         (node, node)).fetchall()
-    candidates = sorted(
-        (other, tuple(row)) for row in rows
-        for other in [row[0] if row[1] == node else row[1]]
-        if depths.get(other) == depth - 1)
-    source, target, kind, weight = candidates[0][1]
-    return _edges_with_facts(conn, [(source, target, kind, weight)])[0]
+    nearer = depths[node] - 1
+    candidates = sorted((row[0] if row[1] == node else row[1], tuple(row)) for row in rows
+                        if depths.get(row[0] if row[1] == node else row[1]) == nearer)
+    return candidates[0][1]
 
 
 def _walk(
@@ -245,17 +259,29 @@ def _entities(
             for i in ids if i in by_id]
 
 
+#: fact ids listed per edge (the newest first); ``weight`` still counts them all
+MAX_EDGE_FACTS = 20
+
+
 def _edges_with_facts(
-    conn: sqlite3.Connection, rows: Iterable[Sequence[Any]]
+    conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]
 ) -> list[Edge]:
-    edges = []
-    for source, target, kind, weight in rows:
-        fact_ids = [row[0] for row in conn.execute(
-            "SELECT fact_id FROM relation_facts WHERE source = ? AND target = ? AND type = ?"
-            " ORDER BY fact_id", (source, target, kind))]
-        edges.append(Edge(source=int(source), target=int(target), type=str(kind),
-                          weight=int(weight), fact_ids=fact_ids))
-    return edges
+    """Edges with the ids of the facts asserting them, fetched in one query."""
+    if not rows:
+        return []
+    keys = json.dumps([[source, target, kind] for source, target, kind, _ in rows])
+    asserted: dict[tuple[int, int, str], list[str]] = {}
+    for source, target, kind, fact_id in conn.execute(
+            "SELECT rf.source, rf.target, rf.type, rf.fact_id FROM json_each(?) AS k"
+            " JOIN relation_facts rf ON rf.source = k.value ->> 0"
+            " AND rf.target = k.value ->> 1 AND rf.type = k.value ->> 2"
+            " ORDER BY rf.fact_id DESC", (keys,)):
+        listed = asserted.setdefault((source, target, kind), [])
+        if len(listed) < MAX_EDGE_FACTS:
+            listed.append(fact_id)
+    return [Edge(source=int(source), target=int(target), type=str(kind), weight=int(weight),
+                 fact_ids=asserted.get((source, target, kind), []))
+            for source, target, kind, weight in rows]
 
 
 def _escape_like(text: str) -> str:
