@@ -25,6 +25,10 @@ from cortex.model import Edge, Entity, EntityFacts, Graph
 ENTITY_COLUMNS = "id, project, name, type, mentions, first_seen, last_seen"
 #: rows a walk may produce before it stops expanding (hubs make walks explode)
 MAX_WALK_ROWS = 200_000
+#: a neighbourhood of N nodes stops its walk after this many rows per node asked for,
+#: and lists at most this many edges per node (the heaviest first)
+WALK_ROWS_PER_NODE = 20
+EDGES_PER_NODE = 4
 
 _WALK = """
 WITH RECURSIVE walk(id, depth) AS (
@@ -219,18 +223,23 @@ def _step_back(
 
 
 def _walk(
-    conn: sqlite3.Connection, starts: Iterable[int], depth: int, relation: str | None
+    conn: sqlite3.Connection, starts: Iterable[int], depth: int, relation: str | None,
+    rows: int = MAX_WALK_ROWS,
 ) -> dict[int, int]:
-    rows = conn.execute(_WALK, {"starts": json.dumps(list(starts)), "depth": depth,
-                                "relation": relation, "rows": MAX_WALK_ROWS}).fetchall()
-    return {int(node): int(hops) for node, hops in rows}
+    """Node -> fewest hops from ``starts``. The CTE's queue is first-in first-out, so rows
+    come level by level: a walk cut at ``rows`` keeps the nearest nodes, depths exact."""
+    found = conn.execute(_WALK, {"starts": json.dumps(list(starts)), "depth": depth,
+                                 "relation": relation, "rows": rows}).fetchall()
+    return {int(node): int(hops) for node, hops in found}
 
 
 def _around(
     conn: sqlite3.Connection, tenant: str, starts: Sequence[int], depth: int,
     relation: str | None, max_nodes: int,
 ) -> Graph:
-    depths = _walk(conn, starts, depth, relation) if starts else {}
+    # a bounded answer needs only the walk's first rows (see _walk)
+    budget = max(WALK_ROWS_PER_NODE * max_nodes, 1000)
+    depths = _walk(conn, starts, depth, relation, budget) if starts else {}
     kept = sorted(depths, key=lambda node: (depths[node], node))[:max_nodes]
     nodes = _entities(conn, tenant, kept, depths)
     ids = [node.id for node in nodes]
@@ -238,10 +247,12 @@ def _around(
     rows = conn.execute(
         f"SELECT source, target, type, weight FROM relations WHERE source IN ({marks})"
         f" AND target IN ({marks}) AND weight > 0 AND (? IS NULL OR type = ?)"
-        " ORDER BY source, target, type",
-        (*ids, *ids, relation, relation)).fetchall() if ids else []
-    return Graph(nodes=nodes, edges=_edges_with_facts(conn, rows),
-                 truncated=len(depths) > max_nodes)
+        " ORDER BY weight DESC, source, target, type LIMIT ?",
+        (*ids, *ids, relation, relation, EDGES_PER_NODE * max_nodes + 1)).fetchall(
+    ) if ids else []
+    cut = len(rows) > EDGES_PER_NODE * max_nodes
+    return Graph(nodes=nodes, edges=_edges_with_facts(conn, rows[:EDGES_PER_NODE * max_nodes]),
+                 truncated=cut or len(depths) > max_nodes or len(depths) >= budget)
 
 
 def _entities(
@@ -252,7 +263,7 @@ def _entities(
     if not ids:
         return []
     rows = conn.execute(
-        f"SELECT {ENTITY_COLUMNS} FROM entities WHERE tenant = ? AND mentions > 0 AND id IN"
+        f"SELECT {ENTITY_COLUMNS} FROM entities WHERE +tenant = ? AND mentions > 0 AND id IN"
         f" ({', '.join('?' for _ in ids)})", (tenant, *ids)).fetchall()
     by_id = {row[0]: row for row in rows}
     return [_entity(by_id[i], None if depths is None else depths.get(i))
@@ -270,15 +281,14 @@ def _edges_with_facts(
     if not rows:
         return []
     keys = json.dumps([[source, target, kind] for source, target, kind, _ in rows])
-    asserted: dict[tuple[int, int, str], list[str]] = {}
-    for source, target, kind, fact_id in conn.execute(
-            "SELECT rf.source, rf.target, rf.type, rf.fact_id FROM json_each(?) AS k"
-            " JOIN relation_facts rf ON rf.source = k.value ->> 0"
-            " AND rf.target = k.value ->> 1 AND rf.type = k.value ->> 2"
-            " ORDER BY rf.fact_id DESC", (keys,)):
-        listed = asserted.setdefault((source, target, kind), [])
-        if len(listed) < MAX_EDGE_FACTS:
-            listed.append(fact_id)
+    asserted = {
+        (source, target, kind): json.loads(fact_ids)
+        for source, target, kind, fact_ids in conn.execute(
+            "SELECT k.value ->> 0, k.value ->> 1, k.value ->> 2, (SELECT json_group_array("
+            "fact_id) FROM (SELECT fact_id FROM relation_facts WHERE source = k.value ->> 0"
+            " AND target = k.value ->> 1 AND type = k.value ->> 2 ORDER BY fact_id DESC"
+            " LIMIT :most)) FROM json_each(:keys) AS k", {"keys": keys, "most": MAX_EDGE_FACTS})
+    }
     return [Edge(source=int(source), target=int(target), type=str(kind), weight=int(weight),
                  fact_ids=asserted.get((source, target, kind), []))
             for source, target, kind, weight in rows]
