@@ -50,6 +50,12 @@ class Fact(msgspec.Struct, frozen=True, kw_only=True):
     author_agent: str | None = None
 
 
+class FactPage(list[Fact]):
+    """A page of facts, best first; ``next_cursor`` fetches the next page (or ``None``)."""
+
+    next_cursor: str | None = None
+
+
 class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
     """A signed tree head: the C2SP ``tlog-checkpoint`` ``note``, and its parts."""
 

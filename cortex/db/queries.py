@@ -19,7 +19,7 @@ from cortex.core.ranking import RANK_SQL
 from cortex.db.rows import FACT_COLUMNS, FACT_FIELDS, fact_from_row, row_dict
 from cortex.db.verified import ReadVerifier
 from cortex.errors import FactNotFound, InvalidInput
-from cortex.model import Fact
+from cortex.model import Fact, FactPage
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +50,6 @@ class RecallFilter:
         key = [self.tenant, self.project, self.kind, list(self.tags), self.at, self.as_of,
                self.author, self.status, self.projects]
         return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
-
-
-class FactPage(list[Fact]):
-    """A page of facts, best first; ``next_cursor`` fetches the next page (or ``None``)."""
-
-    next_cursor: str | None = None
 
 
 @contextmanager

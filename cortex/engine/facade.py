@@ -24,7 +24,7 @@ from cortex.config import Settings
 from cortex.core import validation as v
 from cortex.db.lock import DatabaseLock
 from cortex.db.mutations.checkpoints import Signer
-from cortex.db.queries import FactPage, RecallFilter
+from cortex.db.queries import RecallFilter
 from cortex.db.trusted import TrustedHeads
 from cortex.engine.agents_api import AgentsHandle
 from cortex.engine.embeddings import EmbeddingService
@@ -58,7 +58,7 @@ from cortex.engine.writer import WriterActor
 from cortex.errors import IntegrityError, InvalidInput, Overloaded, ShuttingDown
 from cortex.ids import new_fact_id
 from cortex.log import configure_logging
-from cortex.model import Fact, SearchResults, Vote, VoteResult
+from cortex.model import Fact, FactPage, SearchResults, Vote, VoteResult
 from cortex.trust import default_origin, load_or_create_key
 
 log = structlog.get_logger("cortex")

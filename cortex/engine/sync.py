@@ -17,10 +17,9 @@ from typing import Any, TypeVar
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from cortex.db.queries import FactPage
 from cortex.engine.facade import Cortex, CortexStatistics
 from cortex.engine.ledger_api import LedgerHandle
-from cortex.model import Checkpoint, ConsistencyProof, Fact, InclusionProof, VerifyReport
+from cortex.model import Checkpoint, ConsistencyProof, Fact, FactPage, InclusionProof, VerifyReport
 
 T = TypeVar("T")
 
