@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from cortex.api.auth import check_project, require_key
 from cortex.api.errors import error_responses
@@ -20,8 +20,8 @@ from cortex.model import ApiKey, Graph
 
 ERRORS = error_responses()
 #: ``query`` is Litestar's own name for the query string, so the parameter is aliased
-SearchText = Annotated[str | None, Parameter(query="query", required=False,
-                                            description="Search text whose facts seed it")]
+SearchText = Annotated[str | None, QueryParameter(
+    name="query", required=False, description="Search text whose facts seed it")]
 
 
 def _cortex(request: Request[Any, Any, Any]) -> Cortex:
