@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import anyio
+import httpx
 import msgspec
 import typer
 from rich.console import Console
@@ -22,6 +23,10 @@ DbOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
 TenantOption = Annotated[str | None, typer.Option(help="tenant (default: the setting)")]
+UrlOption = Annotated[str | None, typer.Option(
+    "--url", envvar="CORTEX_URL", help="a running Cortex server: work over HTTP, not on --db")]
+KeyOption = Annotated[str | None, typer.Option(
+    "--key", envvar="CORTEX_API_KEY", help="the API key for --url")]
 
 
 def _fail(error: CortexError) -> NoReturn:
@@ -42,6 +47,46 @@ def _in_process(db: Path, work: Any, log_level: str = "warning", **settings: Any
         return anyio.run(run)
     except CortexError as error:
         _fail(error)
+
+
+def _run(db: Path, url: str | None, key: str | None, work: Any) -> Any:
+    """Run ``await work(cx)`` on the database file, or on a server when ``url`` is given
+    (``cx`` is then the HTTP client, with the same method names)."""
+    if url is None:
+        return _in_process(db, work)
+    from cortex.client import CortexClient
+
+    async def run() -> Any:
+        async with CortexClient(url, key=key) as client:
+            return await work(_Remote(client))
+
+    try:
+        return anyio.run(run)
+    except CortexError as error:
+        _fail(error)
+    except httpx.TransportError as error:
+        typer.secho(f"error: cannot reach {url}: {error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+
+
+class _Remote:
+    """The HTTP client seen through the engine's signatures: over HTTP the tenant comes
+    from the API key, so a ``tenant`` argument is refused rather than ignored."""
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if not callable(value):
+            return _Remote(value)
+
+        def call(*args: Any, tenant: str | None = None, **kwargs: Any) -> Any:
+            if tenant is not None:
+                raise InvalidInput("tenant", "comes from the API key when using --url")
+            return value(*args, **kwargs)
+
+        return call
 
 
 def emit_json(value: Any) -> None:

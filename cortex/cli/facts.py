@@ -12,9 +12,11 @@ from rich.table import Table
 from cortex.cli._common import (
     DbOption,
     JsonOption,
+    KeyOption,
     TenantOption,
+    UrlOption,
     _fail,
-    _in_process,
+    _run,
     app,
     console,
     emit_json,
@@ -48,9 +50,10 @@ def store(
     tenant: TenantOption = None,
     json_out: JsonOption = False,
     db: DbOption = DEFAULT_DB_PATH,
+    url: UrlOption = None, key: KeyOption = None,
 ) -> None:
     """Store a fact and print it."""
-    fact = _in_process(db, lambda cx: cx.store(project, content, kind=kind, tags=tag or (),
+    fact = _run(db, url, key, lambda cx: cx.store(project, content, kind=kind, tags=tag or (),
                                                 source=source, meta=_meta(meta), id=fact_id,
                                                 tenant=tenant))
     if json_out:
@@ -61,9 +64,10 @@ def store(
 
 @app.command()
 def get(fact_id: str, tenant: TenantOption = None, json_out: JsonOption = False,
-        db: DbOption = DEFAULT_DB_PATH) -> None:
+        db: DbOption = DEFAULT_DB_PATH,
+        url: UrlOption = None, key: KeyOption = None) -> None:
     """Print one fact (any version), verified against the ledger."""
-    fact = _in_process(db, lambda cx: cx.get(fact_id, tenant=tenant))
+    fact = _run(db, url, key, lambda cx: cx.get(fact_id, tenant=tenant))
     if json_out:
         emit_json(fact)
     else:
@@ -80,9 +84,10 @@ def recall(
     tenant: TenantOption = None,
     json_out: JsonOption = False,
     db: DbOption = DEFAULT_DB_PATH,
+    url: UrlOption = None, key: KeyOption = None,
 ) -> None:
     """Facts ranked by consensus and recency."""
-    page = _in_process(db, lambda cx: cx.recall(project, kind=kind, tags=tag or (),
+    page = _run(db, url, key, lambda cx: cx.recall(project, kind=kind, tags=tag or (),
                                                  status=status, limit=limit, tenant=tenant))
     if json_out:
         emit_json({"facts": list(page), "next_cursor": page.next_cursor})
@@ -99,9 +104,10 @@ def search(
     tenant: TenantOption = None,
     json_out: JsonOption = False,
     db: DbOption = DEFAULT_DB_PATH,
+    url: UrlOption = None, key: KeyOption = None,
 ) -> None:
     """Search by meaning and by words (``pending`` facts are not embedded yet)."""
-    results = _in_process(db, lambda cx: cx.search(query, mode=mode, project=project,
+    results = _run(db, url, key, lambda cx: cx.search(query, mode=mode, project=project,
                                                     top_k=top_k, tenant=tenant))
     if json_out:
         emit_json(results)
@@ -119,9 +125,10 @@ def search(
 
 @app.command()
 def history(fact_id: str, tenant: TenantOption = None, json_out: JsonOption = False,
-            db: DbOption = DEFAULT_DB_PATH) -> None:
+            db: DbOption = DEFAULT_DB_PATH,
+            url: UrlOption = None, key: KeyOption = None) -> None:
     """Every version of a fact, oldest first."""
-    versions = _in_process(db, lambda cx: cx.history(fact_id, tenant=tenant))
+    versions = _run(db, url, key, lambda cx: cx.history(fact_id, tenant=tenant))
     if json_out:
         emit_json(versions)
     else:
@@ -137,11 +144,12 @@ def update(
     tenant: TenantOption = None,
     json_out: JsonOption = False,
     db: DbOption = DEFAULT_DB_PATH,
+    url: UrlOption = None, key: KeyOption = None,
 ) -> None:
     """Record a new version of a fact."""
     changes = {k: v for k, v in (("content", content), ("kind", kind), ("tags", tag))
                if v is not None}
-    fact = _in_process(db, lambda cx: cx.update(fact_id, tenant=tenant, **changes))
+    fact = _run(db, url, key, lambda cx: cx.update(fact_id, tenant=tenant, **changes))
     if json_out:
         emit_json(fact)
     else:
@@ -150,17 +158,19 @@ def update(
 
 @app.command()
 def deprecate(fact_id: str, reason: Annotated[str | None, typer.Option()] = None,
-              tenant: TenantOption = None, db: DbOption = DEFAULT_DB_PATH) -> None:
+              tenant: TenantOption = None, db: DbOption = DEFAULT_DB_PATH,
+              url: UrlOption = None, key: KeyOption = None) -> None:
     """Retire a fact (kept in history and the ledger)."""
-    fact = _in_process(db, lambda cx: cx.deprecate(fact_id, reason, tenant=tenant))
+    fact = _run(db, url, key, lambda cx: cx.deprecate(fact_id, reason, tenant=tenant))
     typer.echo(f"deprecated {fact.id}")
 
 
 @app.command()
 def redact(fact_id: str, reason: Annotated[str | None, typer.Option()] = None,
-           tenant: TenantOption = None, db: DbOption = DEFAULT_DB_PATH) -> None:
+           tenant: TenantOption = None, db: DbOption = DEFAULT_DB_PATH,
+           url: UrlOption = None, key: KeyOption = None) -> None:
     """Erase the content of every version of a fact; hashes and ledger stay."""
-    fact = _in_process(db, lambda cx: cx.redact(fact_id, reason, tenant=tenant))
+    fact = _run(db, url, key, lambda cx: cx.redact(fact_id, reason, tenant=tenant))
     typer.echo(f"redacted {fact.id}")
 
 
@@ -168,9 +178,10 @@ def redact(fact_id: str, reason: Annotated[str | None, typer.Option()] = None,
 def vote(fact_id: str, agent: Annotated[str, typer.Option(help="agent id")],
          value: Annotated[int, typer.Option(help="1, -1, or 0 to withdraw")],
          tenant: TenantOption = None, json_out: JsonOption = False,
-         db: DbOption = DEFAULT_DB_PATH) -> None:
+         db: DbOption = DEFAULT_DB_PATH,
+         url: UrlOption = None, key: KeyOption = None) -> None:
     """Vote on a fact as an agent."""
-    result = _in_process(db, lambda cx: cx.vote(fact_id, agent, value, tenant=tenant))
+    result = _run(db, url, key, lambda cx: cx.vote(fact_id, agent, value, tenant=tenant))
     if json_out:
         emit_json(result)
     else:
@@ -184,9 +195,10 @@ app.add_typer(agents_app, name="agents")
 
 @agents_app.command("register")
 def agents_register(name: str, tenant: TenantOption = None, json_out: JsonOption = False,
-                    db: DbOption = DEFAULT_DB_PATH) -> None:
+                    db: DbOption = DEFAULT_DB_PATH,
+                    url: UrlOption = None, key: KeyOption = None) -> None:
     """Register an agent."""
-    agent = _in_process(db, lambda cx: cx.agents.register(name, tenant=tenant))
+    agent = _run(db, url, key, lambda cx: cx.agents.register(name, tenant=tenant))
     if json_out:
         emit_json(agent)
     else:
@@ -195,9 +207,10 @@ def agents_register(name: str, tenant: TenantOption = None, json_out: JsonOption
 
 @agents_app.command("list")
 def agents_list(tenant: TenantOption = None, json_out: JsonOption = False,
-                db: DbOption = DEFAULT_DB_PATH) -> None:
+                db: DbOption = DEFAULT_DB_PATH,
+                url: UrlOption = None, key: KeyOption = None) -> None:
     """List active agents with their reputation and weight."""
-    agents = _in_process(db, lambda cx: cx.agents.list(tenant=tenant))
+    agents = _run(db, url, key, lambda cx: cx.agents.list(tenant=tenant))
     if json_out:
         emit_json(agents)
         return

@@ -10,8 +10,10 @@ from rich.table import Table
 from cortex.cli._common import (
     DbOption,
     JsonOption,
+    KeyOption,
     TenantOption,
-    _in_process,
+    UrlOption,
+    _run,
     app,
     console,
     emit_json,
@@ -49,9 +51,10 @@ def entities(
     entity_type: Annotated[str | None, typer.Option("--type")] = None,
     limit: Annotated[int, typer.Option()] = 50,
     tenant: TenantOption = None, json_out: JsonOption = False, db: DbOption = DEFAULT_DB_PATH,
+    url: UrlOption = None, key: KeyOption = None,
 ) -> None:
     """List entities, most mentioned first."""
-    found = _in_process(db, lambda cx: cx.graph.entities(
+    found = _run(db, url, key, lambda cx: cx.graph.entities(
         project=project, q=q, type=entity_type, limit=limit, tenant=tenant))
     if json_out:
         emit_json(found)
@@ -72,9 +75,10 @@ def neighbors(
     relation: Annotated[str | None, typer.Option(help="only this relation type")] = None,
     project: ProjectOption = None,
     tenant: TenantOption = None, json_out: JsonOption = False, db: DbOption = DEFAULT_DB_PATH,
+    url: UrlOption = None, key: KeyOption = None,
 ) -> None:
     """Entities within DEPTH hops of ENTITY (a name or an id), and their relations."""
-    graph = _in_process(db, lambda cx: cx.graph.neighbors(
+    graph = _run(db, url, key, lambda cx: cx.graph.neighbors(
         entity, depth=depth, relation=relation, project=project, tenant=tenant))
     if json_out:
         emit_json(graph)
@@ -88,9 +92,10 @@ def path(
     max_depth: Annotated[int, typer.Option(help="longest path searched, 1 to 6")] = 4,
     project: ProjectOption = None,
     tenant: TenantOption = None, json_out: JsonOption = False, db: DbOption = DEFAULT_DB_PATH,
+    url: UrlOption = None, key: KeyOption = None,
 ) -> None:
     """A shortest chain of relations from SOURCE to TARGET (exit 1 when there is none)."""
-    found = _in_process(db, lambda cx: cx.graph.path(
+    found = _run(db, url, key, lambda cx: cx.graph.path(
         source, target, max_depth=max_depth, project=project, tenant=tenant))
     if json_out:
         emit_json({"path": found})

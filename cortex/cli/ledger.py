@@ -15,9 +15,12 @@ from rich.progress import Progress
 from cortex.cli._common import (
     DbOption,
     JsonOption,
+    KeyOption,
     TenantOption,
+    UrlOption,
     _fail,
     _in_process,
+    _run,
     app,
     emit_json,
 )
@@ -27,15 +30,17 @@ from cortex.errors import CortexError, IntegrityError, InvalidInput
 
 
 @app.command()
-def verify(json_out: JsonOption = False, db: DbOption = DEFAULT_DB_PATH) -> None:
+def verify(json_out: JsonOption = False, db: DbOption = DEFAULT_DB_PATH,
+           url: UrlOption = None, key: KeyOption = None) -> None:
     """Recompute the whole ledger and every fact; exit 1 naming the first bad entry."""
-    with Progress(transient=True, disable=json_out) as progress:
+    with Progress(transient=True, disable=json_out or url is not None) as progress:
         task = progress.add_task("verifying", total=None)
 
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        report = _in_process(db, lambda cx: cx.ledger.verify(progress=advance))
+        report = _run(db, url, key, lambda cx: cx.ledger.verify() if url else
+                      cx.ledger.verify(progress=advance))
     if json_out:
         emit_json(report)
     elif report.ok:
@@ -49,9 +54,10 @@ def verify(json_out: JsonOption = False, db: DbOption = DEFAULT_DB_PATH) -> None
 
 
 @app.command()
-def checkpoint(json_out: JsonOption = False, db: DbOption = DEFAULT_DB_PATH) -> None:
+def checkpoint(json_out: JsonOption = False, db: DbOption = DEFAULT_DB_PATH,
+    url: UrlOption = None, key: KeyOption = None) -> None:
     """Sign the current tree head."""
-    made = _in_process(db, lambda cx: cx.ledger.checkpoint())
+    made = _run(db, url, key, lambda cx: cx.ledger.checkpoint())
     if json_out:
         emit_json(made)
     else:

@@ -10,7 +10,16 @@ import anyio
 import msgspec
 import typer
 
-from cortex.cli._common import DbOption, _fail, _in_process, app
+from cortex.cli._common import (
+    DbOption,
+    KeyOption,
+    TenantOption,
+    UrlOption,
+    _fail,
+    _in_process,
+    _run,
+    app,
+)
 from cortex.config import DEFAULT_DB_PATH, Settings
 from cortex.errors import CortexError
 
@@ -110,30 +119,33 @@ def keys_create(
 
 @keys_app.command("list")
 def keys_list(
-    tenant: Annotated[str, typer.Option()] = "default",
+    tenant: TenantOption = None,
     revoked: Annotated[bool, typer.Option("--revoked", help="include revoked keys")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     db: DbOption = DEFAULT_DB_PATH,
+    url: UrlOption = None, key: KeyOption = None,
 ) -> None:
     """List a tenant's keys (never their secrets)."""
-    keys = _in_process(db, lambda cx: cx.keys.list(include_revoked=revoked, tenant=tenant))
+    keys = _run(db, url, key, lambda cx: cx.keys.list(include_revoked=revoked, tenant=tenant))
     if json_out:
         typer.echo(msgspec.json.encode(keys).decode())
         return
-    for key in keys:
-        state = "revoked" if key.revoked_at else "active"
-        typer.echo(f"{key.id}  {key.prefix}…  {key.role:<5}  {state}  {key.name or ''}")
+    for listed in keys:
+        state = "revoked" if listed.revoked_at else "active"
+        typer.echo(f"{listed.id}  {listed.prefix}…  {listed.role:<5}  {state}  "
+                   f"{listed.name or ''}")
 
 
 @keys_app.command("revoke")
 def keys_revoke(
     key_id: str,
-    tenant: Annotated[str, typer.Option()] = "default",
+    tenant: TenantOption = None,
     db: DbOption = DEFAULT_DB_PATH,
+    url: UrlOption = None, key: KeyOption = None,
 ) -> None:
     """Revoke a key (effective on its next request, when done through the server)."""
-    key = _in_process(db, lambda cx: cx.keys.revoke(key_id, tenant=tenant))
-    typer.echo(f"revoked {key.id}")
+    revoked = _run(db, url, key, lambda cx: cx.keys.revoke(key_id, tenant=tenant))
+    typer.echo(f"revoked {revoked.id}")
 
 
 model_app = typer.Typer(help="The embedding model (all-MiniLM-L6-v2, offline).",
