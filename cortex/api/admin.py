@@ -13,6 +13,8 @@ from cortex.api.facts import ERRORS, _cortex, _key
 from cortex.api.schemas import (
     AgentBody,
     AgentList,
+    BackupBody,
+    BackupMade,
     CheckpointList,
     Entry,
     EntryList,
@@ -21,6 +23,7 @@ from cortex.api.schemas import (
     PublicKey,
 )
 from cortex.core.timeutil import from_micros
+from cortex.core.validation import check_name
 from cortex.errors import EntryNotFound
 from cortex.model import (
     Agent,
@@ -163,6 +166,20 @@ class LedgerController(Controller):
     )
     async def checkpoint(self, request: Request[Any, Any, Any]) -> Checkpoint:
         return await _cortex(request).ledger.checkpoint()
+
+    @post(
+        "/backups",
+        responses=ERRORS,
+        opt={"role": "admin"},
+        status_code=CREATED,
+        summary="Copy the live database to data/backups/NAME.db and verify the copy",
+    )
+    async def backup(self, request: Request[Any, Any, Any], data: BackupBody) -> BackupMade:
+        cortex = _cortex(request)
+        name = check_name("name", data.name)
+        target = cortex.settings.data_dir / "backups" / f"{name}.db"
+        report = await cortex.ledger.backup(target)
+        return BackupMade(path=str(target), report=report)
 
     @get(
         "/public-key", responses=ERRORS, opt={"role": "read"}, summary="The checkpoint verifier key"

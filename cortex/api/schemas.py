@@ -11,7 +11,17 @@ from typing import Annotated, Any
 
 import msgspec
 
-from cortex.model import Agent, ApiKey, Checkpoint, Entity, EntityFacts, Fact, Graph, Vote
+from cortex.model import (
+    Agent,
+    ApiKey,
+    Checkpoint,
+    Entity,
+    EntityFacts,
+    Fact,
+    Graph,
+    VerifyReport,
+    Vote,
+)
 
 
 class _Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -51,6 +61,16 @@ class UpdateBody(_Body):
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     entities: list[str | EntityRef] | None = None
+
+
+class BackupBody(_Body):
+    #: the copy goes to ``<data dir>/backups/<name>.db`` on the server (a new file)
+    name: str
+
+
+class BackupMade(msgspec.Struct, kw_only=True):
+    path: str
+    report: VerifyReport
 
 
 class ReasonBody(_Body):

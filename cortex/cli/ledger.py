@@ -25,8 +25,8 @@ from cortex.cli._common import (
     emit_json,
 )
 from cortex.config import DEFAULT_DB_PATH
-from cortex.db.connect import backup_file, connect_file_readonly
-from cortex.errors import CortexError, IntegrityError, InvalidInput
+from cortex.db.connect import connect_file_readonly
+from cortex.errors import CortexError, InvalidInput
 
 
 @app.command()
@@ -194,26 +194,9 @@ def backup(
 ) -> None:
     """Copy the database with SQLite's online backup API, then verify the copy against
     the tree head this process trusts (the copy is only read)."""
-    if output.exists():
-        _fail(InvalidInput("output", f"{output} exists; choose a new file"))
-
-    async def work(cx: Any) -> Any:
-        from cortex.db.audit import verify_store
-
-        def copy_and_verify() -> Any:
-            backup_file(Path(db), output)
-            copy = connect_file_readonly(output)
-            try:
-                return verify_store(copy, cx.ledger.public_key, cx.trusted.root_at)
-            finally:
-                copy.close()
-
-        return await anyio.to_thread.run_sync(copy_and_verify)
-
-    scan, facts, problems, _ = _in_process(db, work)
-    if problems:
-        _fail(IntegrityError(f"the copy in {output} does not verify: {problems[0].what}"))
-    typer.echo(f"backup written to {output}: {scan.size} entries and {facts} facts verified")
+    report = _in_process(db, lambda cx: cx.ledger.backup(output))
+    typer.echo(f"backup written to {output}: {report.tree_size} entries and "
+               f"{report.facts_checked} facts verified")
 
 
 @app.command()

@@ -77,6 +77,11 @@ class _PublicKey(msgspec.Struct):
     verifier_key: str
 
 
+class _BackupMade(msgspec.Struct):
+    path: str
+    report: VerifyReport
+
+
 class LedgerClient:
     def __init__(self, transport: Transport) -> None:
         self._t = transport
@@ -107,6 +112,13 @@ class LedgerClient:
                                   params={"start": start, "limit": limit})
         entries: list[dict[str, Any]] = page["entries"]
         return entries
+
+    async def backup(self, name: str) -> VerifyReport:
+        """Have the server copy its database to ``data/backups/<name>.db`` (online, while
+        writes go on) and verify the copy; returns the copy's verification report."""
+        made = await self._t.call("POST", "/v1/ledger/backups", _BackupMade,
+                                  json={"name": name})
+        return made.report
 
     async def public_key(self) -> str:
         """The checkpoint verifier key (C2SP note format): pin it out of band."""

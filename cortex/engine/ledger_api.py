@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import msgspec
 
+from cortex.config import Settings
 from cortex.core import validation as v
 from cortex.db.audit import VerifiedUpTo, verify_store
-from cortex.db.connect import open_reader, run_sync
+from cortex.db.connect import backup_file, open_reader, run_sync
 from cortex.engine.messages import (
     CheckpointMade,
     ListCheckpoints,
@@ -128,8 +132,27 @@ class LedgerHandle:
         """Verify only what follows the last checkpoint a previous verify proved."""
         return await self._verify(self._verified, progress)
 
+    async def backup(self, target: Path) -> VerifyReport:
+        """Copy the database to the new file ``target`` with SQLite's online backup API
+        (consistent while writes go on), then verify the copy against the tree heads this
+        process committed. The copy holds every write acknowledged before the call.
+
+        Raises:
+            InvalidInput: ``target`` exists.
+            IntegrityError: the copy does not verify (it is left for inspection).
+        """
+        await anyio.to_thread.run_sync(_copy_to_new_file, self._cortex.settings.db_path,
+                                       target)
+        report = await self._verify(None, None, dataclasses.replace(
+            self._cortex.settings, db_path=target), remember=False)
+        if not report.ok:
+            raise IntegrityError(f"the copy in {target} does not verify: "
+                                 f"{report.problems[0].what}", seq=report.first_bad)
+        return report
+
     async def _verify(
-        self, since: VerifiedUpTo | None, progress: Callable[[int, int], Any] | None
+        self, since: VerifiedUpTo | None, progress: Callable[[int, int], Any] | None,
+        settings: Settings | None = None, remember: bool = True,
     ) -> VerifyReport:
         trusted = self._cortex.trusted
 
@@ -139,14 +162,14 @@ class LedgerHandle:
             except IntegrityError:
                 return None
 
-        conn = await open_reader(self._cortex.settings)
+        conn = await open_reader(settings or self._cortex.settings)
         try:
             scan, facts, problems, redacted = await run_sync(
                 conn, verify_store, self.public_key, trusted_root, since, progress)
             checkpoint = await run_sync(conn, _latest_checkpoint_upto, scan.size)
         finally:
             await conn.close()
-        if not problems and checkpoint is not None:
+        if remember and not problems and checkpoint is not None:
             size, root = checkpoint
             if size in scan.roots and scan.roots[size] == root:
                 self._verified = VerifiedUpTo(size, root)
@@ -159,6 +182,13 @@ class LedgerHandle:
             redacted=redacted, tree_size=scan.size, root_hash=scan.frontier.root().hex(),
             since=since.size if since else 0,
         )
+
+
+def _copy_to_new_file(source: Path, target: Path) -> None:
+    if target.exists():
+        raise InvalidInput("output", f"{target} exists; choose a new file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    backup_file(source, target)
 
 
 def _latest_checkpoint_upto(conn: Any, size: int) -> tuple[int, bytes] | None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import anyio
 import httpx
 import msgspec
 import pytest
+import sqlean
 
 from cortex.client import CortexClient, CortexClientSync, verify_inclusion
 from cortex.core.merkle import ProofError
@@ -177,3 +179,43 @@ def test_the_sync_client_has_the_same_face(server: Server) -> None:
         assert cx.ledger.verify().ok
         with pytest.raises(FactNotFound):
             cx.get("missing")
+
+
+async def test_a_backup_during_a_write_storm_holds_every_acknowledged_fact(
+        server: Server) -> None:
+    """Writers keep storing while the server copies itself; the copy opens, verifies,
+    and holds every fact acknowledged before the backup was asked for."""
+    acknowledged: list[str] = []
+    started = anyio.Event()
+    backup_asked = anyio.Event()
+    before_backup: list[str] = []
+
+    async with CortexClient(server.url, key=server.keys["acme-admin"]) as cx:
+
+        async def writer(n: int) -> None:
+            for i in range(10_000):
+                fact = await cx.store("storm", f"storm {n}-{i}")
+                acknowledged.append(fact.id)
+                if len(acknowledged) >= 200:
+                    started.set()
+                if backup_asked.is_set() and i > 5:
+                    return
+
+        async with anyio.create_task_group() as tg:
+            for n in range(8):
+                tg.start_soon(writer, n)
+            await started.wait()
+            before_backup.extend(acknowledged)
+            backup_asked.set()
+            report = await cx.ledger.backup("storm")
+        assert report.ok and report.tree_size >= len(before_backup)
+        with pytest.raises(InvalidInput, match="exists"):
+            await cx.ledger.backup("storm")
+    copy = server.db.parent / "backups" / "storm.db"
+    conn = sqlean.connect(f"file:{copy}?mode=ro", uri=True)
+    try:
+        held = {row[0] for row in conn.execute("SELECT id FROM facts WHERE project = 'storm'")}
+    finally:
+        conn.close()
+    assert set(before_backup) <= held
+    assert len(acknowledged) > len(before_backup), "writes went on during the copy"
