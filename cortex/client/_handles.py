@@ -132,7 +132,11 @@ class LedgerClient:
         Raises:
             CheckpointInvalid, ProofError: the server's answer does not verify.
         """
-        checkpoint = (await self.checkpoints(limit=1))[0]
+        newest = await self.checkpoints(limit=1)
+        if newest and newest[0].tree_size > leaf_index:
+            checkpoint = newest[0]
+        else:  # no signed head covers it yet: ask for one (needs the write role)
+            checkpoint = await self.checkpoint()
         proof = await self.inclusion_proof(leaf_index, checkpoint.tree_size)
         return verify_inclusion(proof, checkpoint, verifier_key)
 

@@ -86,6 +86,9 @@ async def test_ledger_keys_and_graph_methods(server: Server) -> None:
                                            leaf_hash=proof.leaf_hash)
         with pytest.raises(ProofError):
             verify_inclusion(tampered, checkpoint, pinned)
+        later = await cx.store("beta", "stored after the last checkpoint")
+        assert (await cx.ledger.prove_included(later.recorded_seq, pinned)).tree_size > (
+            later.recorded_seq)
         consistency = await cx.ledger.consistency_proof(1, checkpoint.tree_size)
         assert consistency.new_size == checkpoint.tree_size
         assert (await cx.ledger.entries(limit=2))[0]["seq"] == 0
