@@ -34,6 +34,8 @@ from datetime import UTC, datetime
 
 import httpx
 
+from scripts.bench.results import record
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
@@ -135,6 +137,14 @@ def main() -> None:
     for name, result, ceiling in rows:
         print(f"| {name} | {result['rps']:,.0f} | {result['p50']:.2f} | {result['p99']:.2f} | "
               f"{result['errors']:.0f} | {result['rps'] / ceiling:.0%} |")
+    record("http", "POST /v1/facts (FULL)", store["rps"], "req/s", baseline=echo["rps"],
+           baseline_what="bare Litestar POST /echo", target=1000)
+    record("http", "POST /v1/facts p99", store["p99"], "ms", baseline=echo["p99"],
+           baseline_what="bare Litestar POST /echo p99", better="lower", target=20)
+    record("http", "GET /v1/facts/{id}", get_one["rps"], "req/s", baseline=ping["rps"],
+           baseline_what="bare Litestar GET /ping")
+    record("http", "GET /v1/facts (recall 10)", recall["rps"], "req/s", baseline=ping["rps"],
+           baseline_what="bare Litestar GET /ping")
     store_ok = store["rps"] >= 3000 and store["p99"] <= 20 and store["rps"] >= 0.3 * echo["rps"]
     seed_ok = store["rps"] >= 1000 and store["p99"] <= 20
     print(f"\nseed target (store >= 1000 rps, p99 <= 20 ms): {'MET' if seed_ok else 'NOT MET'}")

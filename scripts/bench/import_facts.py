@@ -27,6 +27,7 @@ from pathlib import Path
 import anyio
 
 from cortex import Cortex
+from scripts.bench.results import record
 
 WORDS = ("ledger", "replica", "backup", "deploy", "cache", "index", "queue", "shard",
          "vector", "token", "schema", "commit", "rollback", "latency", "quorum")
@@ -86,6 +87,10 @@ def main() -> None:
     embedded = cli_import(tmp / "cli-vectors" / "c.db", small, args.embedded, vectors=True)
     print(f"# import benchmark, {datetime.now(UTC):%Y-%m-%d}, {platform.machine()}, "
           f"{os.cpu_count()} cores\n")
+    record("import", f"cortex import, {args.facts:,} facts, no embeddings", plain, "facts/s",
+           baseline=baseline, baseline_what="store_many called directly")
+    record("import", f"cortex import, {args.embedded:,} facts, until embedded", embedded,
+           "facts/s", baseline=small_baseline, baseline_what="store_many called directly")
     print("| what | facts | facts/s | store_many direct | ratio |")
     print("|---|---|---|---|---|")
     print(f"| cortex import, no embeddings | {args.facts:,} | {plain:,.0f} | "

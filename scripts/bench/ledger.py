@@ -39,6 +39,7 @@ from cortex.db import migrations
 from cortex.db.connect import connect_writer_sync
 from cortex.db.mutations.ledger import GENESIS, Ledger
 from cortex.db.verified import node_reader
+from scripts.bench.results import record
 
 ROWS: list[tuple[str, str, str]] = []
 
@@ -77,6 +78,8 @@ def bench_append(tmp: Path, count: int) -> None:
         conn.execute("COMMIT")
     full_us = (time.perf_counter() - started) / count * 1e6
     conn.close()
+    record("ledger", "append per entry, chain + Merkle + subjects", full_us, "µs",
+           baseline=chain_us, baseline_what="sha256 chain only", better="lower")
     row("append per entry, chain + Merkle + subjects", f"{full_us:.1f} µs",
         f"chain only {chain_us:.1f} µs", f"{full_us / chain_us:.2f}x")
 
@@ -113,6 +116,7 @@ def bench_proofs(tmp: Path, sizes: list[int]) -> None:
     for size in sizes:
         conn = build_nodes(tmp / f"nodes-{size}.db", size)
         root_us, incl_us, cons_us = _time_proofs(node_reader(conn), size - 1)
+        record("ledger", f"inclusion proof at {size:,} leaves", incl_us, "µs", better="lower")
         row(f"root / inclusion / consistency at {size:,} leaves",
             f"{root_us:.0f} / {incl_us:.0f} / {cons_us:.0f} µs",
             f"log2 n = {(size - 1).bit_length()}")
@@ -151,11 +155,16 @@ async def bench_store_verify_read(tmp: Path, facts: int) -> None:
         hashlib.sha256(b"\x00" + blob).digest()
     sha_s = time.perf_counter() - started
     per_100k = verify_s / report.checked * 100_000
+    record("ledger", "full verify per 100k entries", per_100k, "s",
+           baseline=sha_s / len(blobs) * 100_000, baseline_what="plain sha256 loop",
+           better="lower")
     row(f"full verify ({report.checked:,} entries, {report.facts_checked:,} facts), per 100k",
         f"{per_100k:.2f} s", f"sha256 loop {sha_s / len(blobs) * 100_000:.3f} s",
         f"{verify_s / sha_s:.0f}x")
     async with Cortex.open(db, log_level="warning", allow_tampered=True) as cx:
         plain_us = await _read_cost(cx, ids)
+    record("ledger", "get(), verified read", verified_us, "µs", baseline=plain_us,
+           baseline_what="unverified read", better="lower")
     row("get(), verified read", f"{verified_us:.0f} µs", f"unverified {plain_us:.0f} µs",
         f"+{verified_us - plain_us:.0f} µs")
 

@@ -30,6 +30,8 @@ from cortex import Cortex
 sys.path.insert(0, str(Path(__file__).parent))
 from writes import raw_inserts
 
+from scripts.bench.results import record
+
 
 async def run_votes(
     db: Path, voters: int, facts: int, votes: int, concurrency: int
@@ -85,6 +87,8 @@ def main() -> None:
     print("| votes on | concurrent voters | votes/s | p50 ms | p99 ms | vs ceiling |")
     print("|---|---|---|---|---|---|")
     for label, concurrency, r in rows:
+        record("votes", f"votes on {label}, {concurrency} voters", r["rate"], "votes/s",
+               baseline=ceiling, baseline_what="raw sqlean group commit, 100 rows per txn")
         print(f"| {label} | {concurrency} | {r['rate']:,.0f} | {r['p50']:.2f} | "
               f"{r['p99']:.2f} | {r['rate'] / ceiling:.0%} |")
 
