@@ -25,8 +25,10 @@ from cortex.cli._common import (
     emit_json,
 )
 from cortex.config import DEFAULT_DB_PATH
+from cortex.core import validation as v
+from cortex.core.timeutil import to_micros
 from cortex.db.connect import connect_file_readonly
-from cortex.errors import CortexError, InvalidInput
+from cortex.errors import CortexError, FactIsRedacted, FactNotFound, InvalidInput
 
 
 @app.command()
@@ -124,28 +126,67 @@ def stats(json_out: JsonOption = False, db: DbOption = DEFAULT_DB_PATH) -> None:
 def export(
     output: Annotated[Path, typer.Option(help="JSONL file to write")],
     project: Annotated[str | None, typer.Option()] = None,
+    since: Annotated[str | None, typer.Option(
+        help="only facts recorded at or after this ISO-8601 time")] = None,
+    until: Annotated[str | None, typer.Option(
+        help="only facts recorded before this ISO-8601 time")] = None,
+    redactions: Annotated[bool, typer.Option(
+        "--redactions", help="add a marker line per redacted version (id and hash)")] = False,
     tenant: TenantOption = None,
     db: DbOption = DEFAULT_DB_PATH,
 ) -> None:
     """Write live facts as JSON lines (with their ids, so an import is idempotent)."""
+    try:
+        window = (v.check_time("since", since), v.check_time("until", until))
+    except CortexError as error:
+        _fail(error)
 
-    async def work(cx: Any) -> int:
-        count, cursor = 0, None
+    async def work(cx: Any) -> tuple[int, int]:
+        count = markers = 0
         async with await anyio.open_file(output, "w") as handle:
             with Progress(transient=True) as progress:
                 task = progress.add_task("exporting", total=None)
-                while True:
-                    page = await cx.recall(project, limit=1000, cursor=cursor, tenant=tenant,
-                                           at="9999-12-31T00:00:00Z")
-                    lines = [msgspec.json.encode(_portable(f)).decode() + "\n" for f in page]
+                async for page in _live_pages(cx, project, tenant):
+                    lines = [msgspec.json.encode(_portable(f)).decode() + "\n"
+                             for f in page if _recorded_within(f, window)]
                     await handle.write("".join(lines))
-                    count += len(page)
+                    count += len(lines)
                     progress.update(task, completed=count)
-                    cursor = page.next_cursor
-                    if cursor is None:
-                        return count
+                if redactions:
+                    async for marker in _redaction_markers(cx, project, tenant):
+                        if _recorded_within(marker, window):
+                            await handle.write(msgspec.json.encode(_marker(marker)).decode()
+                                               + "\n")
+                            markers += 1
+        return count, markers
 
-    typer.echo(f"exported {_in_process(db, work)} facts to {output}")
+    count, markers = _in_process(db, work)
+    typer.echo(f"exported {count} facts to {output}"
+               + (f", with {markers} redaction markers" if redactions else ""))
+
+
+async def _live_pages(cx: Any, project: str | None, tenant: str | None) -> Any:
+    cursor = None
+    while True:
+        page = await cx.recall(project, limit=1000, cursor=cursor, tenant=tenant,
+                               at="9999-12-31T00:00:00Z")
+        yield page
+        cursor = page.next_cursor
+        if cursor is None:
+            return
+
+
+async def _redaction_markers(cx: Any, project: str | None, tenant: str | None) -> Any:
+    after = -1
+    while page := await cx.redactions(project, after_seq=after, tenant=tenant):
+        for fact in page:
+            yield fact
+        after = page[-1].recorded_seq
+
+
+def _recorded_within(fact: Any, window: tuple[int | None, int | None]) -> bool:
+    recorded, (since, until) = to_micros(fact.recorded_at), window
+    return (since is None or recorded >= since) and (until is None or recorded < until)
 
 
 def _portable(fact: Any) -> dict[str, Any]:
@@ -154,17 +195,24 @@ def _portable(fact: Any) -> dict[str, Any]:
             "meta": fact.meta, "valid_from": fact.valid_from, "valid_until": fact.valid_until}
 
 
+def _marker(fact: Any) -> dict[str, Any]:
+    """A redacted version as an export carries it: never content, only what proves it."""
+    return {"id": fact.id, "project": fact.project, "redacted": True,
+            "content_hash": fact.content_hash, "recorded_at": fact.recorded_at}
+
+
 @app.command("import")
 def import_facts(
     source: Path,
     tenant: TenantOption = None,
     db: DbOption = DEFAULT_DB_PATH,
 ) -> None:
-    """Store the facts of a JSONL export; facts already there are skipped (resumable)."""
+    """Store the facts of a JSONL export; facts already there are skipped (resumable).
+    A redaction marker redacts that fact here too, when it is here and not yet redacted."""
 
-    async def work(cx: Any) -> int:
+    async def work(cx: Any) -> tuple[int, int]:
         batch: list[dict[str, Any]] = []
-        count = number = 0
+        count = redacted = number = 0
         async with await anyio.open_file(source) as handle:
             with Progress(transient=True) as progress:
                 task = progress.add_task("importing", total=None)
@@ -172,19 +220,45 @@ def import_facts(
                     number += 1
                     if not line.strip():
                         continue
-                    try:
-                        batch.append(json.loads(line))
-                    except ValueError:
-                        raise InvalidInput(f"line {number}", "is not JSON") from None
+                    item = _parse_line(line, number)
+                    if item.get("redacted") is True:
+                        redacted += await _apply_marker(cx, item, number, tenant)
+                        continue
+                    batch.append(item)
                     if len(batch) == 500:
                         count += len(await cx.store_many(batch, tenant=tenant))
                         batch = []
                         progress.update(task, completed=count)
                 if batch:
                     count += len(await cx.store_many(batch, tenant=tenant))
-        return count
+        return count, redacted
 
-    typer.echo(f"imported {_in_process(db, work)} facts from {source}")
+    count, redacted = _in_process(db, work)
+    typer.echo(f"imported {count} facts from {source}"
+               + (f", applied {redacted} redactions" if redacted else ""))
+
+
+def _parse_line(line: str, number: int) -> dict[str, Any]:
+    try:
+        item = json.loads(line)
+    except ValueError:
+        raise InvalidInput(f"line {number}", "is not JSON") from None
+    if not isinstance(item, dict):
+        raise InvalidInput(f"line {number}", "must be a JSON object")
+    return item
+
+
+async def _apply_marker(cx: Any, marker: dict[str, Any], number: int,
+                        tenant: str | None) -> int:
+    """Redact the marked fact if this store has it unredacted; 1 if it did."""
+    fact_id = marker.get("id")
+    if not isinstance(fact_id, str):
+        raise InvalidInput(f"line {number}.id", "a redaction marker needs the fact's id")
+    try:
+        await cx.redact(fact_id, reason="redaction marker in an import", tenant=tenant)
+    except (FactNotFound, FactIsRedacted):
+        return 0
+    return 1
 
 
 @app.command()

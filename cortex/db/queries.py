@@ -103,6 +103,29 @@ def history(
     return [fact_from_row(r) for r in rows]
 
 
+def redacted(
+    conn: sqlite3.Connection,
+    verifier: ReadVerifier,
+    tenant: str,
+    project: str | None,
+    after_seq: int,
+    limit: int,
+) -> list[Fact]:
+    """Redacted versions recorded after ``after_seq``, oldest first, verified like any
+    read (their hashes and state still match the ledger)."""
+    sql = (f"SELECT {FACT_COLUMNS} FROM facts WHERE tenant = ? AND redacted = 1"
+           " AND recorded_seq > ?")
+    params: list[Any] = [tenant, after_seq]
+    if project is not None:
+        sql += " AND project = ?"
+        params.append(project)
+    with snapshot(conn):
+        rows = [row_dict(r) for r in conn.execute(
+            sql + " ORDER BY recorded_seq LIMIT ?", [*params, limit])]
+        verifier.check(conn, rows)
+    return [fact_from_row(r) for r in rows]
+
+
 def recall(
     conn: sqlite3.Connection, verifier: ReadVerifier, query: RecallFilter, now: int
 ) -> FactPage:

@@ -43,6 +43,7 @@ from cortex.engine.messages import (
     GetFact,
     History,
     LedgerSize,
+    ListRedacted,
     ListVotes,
     ReadQuery,
     Recall,
@@ -434,6 +435,21 @@ class Cortex:
                         v.check_time("as_of", as_of))
         versions: list[Fact] = await self._read(query)
         return versions
+
+    async def redactions(
+        self, project: str | None = None, *, after_seq: int = -1, limit: int = 1000,
+        tenant: str | None = None,
+    ) -> list[Fact]:
+        """Redacted fact versions recorded after ``after_seq``, oldest first: their ids,
+        hashes and redaction times, never content (an export's redaction markers).
+        Page by passing the last one's ``recorded_seq`` as ``after_seq``."""
+        query = ListRedacted(
+            self._tenant(tenant),
+            None if project is None else v.check_name("project", project),
+            v.check_range("after_seq", after_seq, -1, 2**62),
+            v.check_range("limit", limit, 1, v.MAX_LIMIT))
+        found: list[Fact] = await self._read(query)
+        return found
 
     async def ledger_size(self) -> int:
         """Committed ledger entries, as a reader sees them."""

@@ -334,10 +334,20 @@ class ExplicitEntities:
     fact_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class ListRedacted:
+    """Redacted fact versions after ``after_seq`` (their recorded seq), oldest first."""
+
+    tenant: str
+    project: str | None
+    after_seq: int
+    limit: int
+
+
 GraphQuery = (ListEntities | EntityWithFacts | Neighbors | FindPath | FactsSubgraph
               | FactEntities | ExplicitEntities)
 
 ReadQuery = (GetFact | Recall | History | LedgerSize | ProveInclusion | ProveConsistency
              | ListCheckpoints | GetAgent | ListAgents | ListVotes | ReputationHistory
              | KeyByHash | ListKeys | ListEntries | TextSearch | VectorSearch | PendingVectors
-             | GraphQuery)
+             | ListRedacted | GraphQuery)

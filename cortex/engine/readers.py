@@ -34,6 +34,7 @@ from cortex.engine.messages import (
     ListEntities,
     ListEntries,
     ListKeys,
+    ListRedacted,
     ListVotes,
     Neighbors,
     PendingVectors,
@@ -107,6 +108,9 @@ class ReaderActor(Actor[ReadQuery]):
                 return await run_sync(conn, pending_vectors, tenant, after_rowid)
             case ListEntries(tenant, start, limit):
                 return await run_sync(conn, proofs.list_entries, tenant, start, limit)
+            case ListRedacted(tenant, project, after_seq, limit):
+                return await run_sync(conn, queries.redacted, verifier, tenant, project,
+                                      after_seq, limit)
             case ListKeys(tenant, include_revoked):
                 return await run_sync(conn, kq.list_keys, verifier, tenant, include_revoked)
             case (ListEntities() | EntityWithFacts() | Neighbors() | FindPath()

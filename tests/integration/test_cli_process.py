@@ -55,6 +55,39 @@ def test_a_file_lives_its_life_through_the_executable(tmp_path: Path) -> None:
     assert as_json("verify", "--db", fresh)["ok"] is True
 
 
+def test_export_windows_by_time_and_carries_redactions_to_a_copy(tmp_path: Path) -> None:
+    source, copy = str(tmp_path / "a" / "cortex.db"), str(tmp_path / "b" / "cortex.db")
+    first = as_json("store", "--project", "ops", "--db", source, "alpha runs the backups")
+    second = as_json("store", "--project", "ops", "--db", source, "beta owns the pager")
+    everything = tmp_path / "all.jsonl"
+    cortex("export", "--output", str(everything), "--db", source)
+    cortex("import", str(everything), "--db", copy)
+    cortex("redact", first["id"], "--reason", "erase", "--db", source)
+    third = as_json("store", "--project", "ops", "--db", source, "gamma rotates the keys")
+    later = tmp_path / "later.jsonl"
+    cortex("export", "--output", str(later), "--since", third["recorded_at"], "--db", source)
+    assert [json.loads(line)["id"] for line in later.read_text().splitlines()] == [third["id"]]
+    earlier = tmp_path / "earlier.jsonl"
+    cortex("export", "--output", str(earlier), "--until", third["recorded_at"], "--db", source)
+    assert [json.loads(line)["id"] for line in earlier.read_text().splitlines()] == [
+        second["id"]], "the redacted fact is not live, the third is not before --until"
+    marked = tmp_path / "marked.jsonl"
+    assert "1 redaction markers" in cortex("export", "--output", str(marked), "--redactions",
+                                           "--db", source)
+    marker = json.loads(marked.read_text().splitlines()[-1])
+    assert marker == {"id": first["id"], "project": "ops", "redacted": True,
+                      "content_hash": first["content_hash"], "recorded_at": marker["recorded_at"]}
+    assert "applied 1 redactions" in cortex("import", str(marked), "--db", copy)
+    assert "applied" not in cortex("import", str(marked), "--db", copy), "idempotent"
+    erased = as_json("get", first["id"], "--db", copy)
+    assert erased["lifecycle"] == "redacted" and erased["content"] is None
+    assert erased["content_hash"] == first["content_hash"]
+    assert as_json("get", third["id"], "--db", copy)["content"] == "gamma rotates the keys"
+    assert as_json("verify", "--db", copy)["ok"] is True
+    assert "since" in cortex("export", "--output", str(later), "--since", "yesterday",
+                             "--db", source, code=2)
+
+
 @pytest.mark.parametrize(("args", "named"), [
     (["store", "--project", "has space", "x"], "project"),
     (["search", "--top-k", "1000", "x"], "top_k"),
