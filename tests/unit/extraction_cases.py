@@ -38,12 +38,13 @@ class Case:
     explicit: tuple[EntitySpec, ...] = ()  # passed by the caller with the fact
     tools: str = ""  # extra tools, as the ``graph_tools`` setting spells them
     kind: str = "commit"  # commit, incident, design, note: for reading the table
+    held_out: bool = False  # written after the extractor was fixed against the others
 
 
 def _c(text: str, entities: tuple[EntitySpec, ...] = (),
        relations: tuple[RelationSpec, ...] = (), **more: str) -> Case:
     return Case(text, entities, relations, kind=more.get("kind", "commit"),
-                tools=more.get("tools", ""))
+                held_out=more.get("split") == "held out")
 
 
 CASES: tuple[Case, ...] = (
@@ -353,4 +354,81 @@ CASES: tuple[Case, ...] = (
        (("JWT", "tool"),), kind="note"),
     _c("Use exactly-once delivery with a best-effort fallback, fire-and-forget for "
        "metrics and a write-through cache.", kind="note"),
+    # --- held out: written after the extractor was fixed against the cases above, and
+    # not used to change it, so their scores say how the rules carry to new text ---------
+    _c("Drop the Celery beat schedule; cron on the worker host now calls "
+       "scripts/rotate_keys.py every night.",
+       (("Celery", "tool"), ("cron", "tool"), ("scripts/rotate_keys.py", "file")),
+       (("cron", "integrates", "scripts/rotate_keys.py"),), split="held out"),
+    _c("Outage 2026-10-02: Cloudflare cached a 500 from the docs-site for an hour; purged "
+       "via the API.",
+       (("Cloudflare", "tool"), ("docs-site", "project")),
+       (("Cloudflare", "related_to", "docs-site"),), kind="incident", split="held out"),
+    _c("ReaderPool depends on anyio and sqlean, and is used by SearchService and "
+       "GraphQueries.",
+       (("ReaderPool", "type"), ("anyio", "tool"), ("SearchService", "type"),
+        ("GraphQueries", "type")),
+       (("ReaderPool", "depends_on", "anyio"), ("SearchService", "uses", "ReaderPool"),
+        ("GraphQueries", "uses", "ReaderPool")), kind="design", split="held out"),
+    _c("The vector-index was rebuilt from embeddings.parquet after onnxruntime 1.19 "
+       "changed float rounding.",
+       (("vector-index", "project"), ("embeddings.parquet", "file"), ("onnxruntime", "tool")),
+       (("vector-index", "related_to", "embeddings.parquet"),
+        ("embeddings.parquet", "related_to", "onnxruntime")), kind="incident",
+       split="held out"),
+    _c("We keep msgspec rather than pydantic: decoding is 10x faster and the Struct types "
+       "are frozen.",
+       (("msgspec", "tool"), ("pydantic", "tool")),
+       (("msgspec", "replaces", "pydantic"),), kind="design", split="held out"),
+    _c("GitHub Actions builds the wheel and uploads it to PyPI; the release notes live in "
+       "CHANGELOG.md.",
+       (("GitHub", "tool"), ("CHANGELOG.md", "file")), split="held out"),
+    _c("Celery workers read tasks from RabbitMQ and write results to Redis.",
+       (("Celery", "tool"), ("RabbitMQ", "tool"), ("Redis", "tool")),
+       (("Celery", "integrates", "RabbitMQ"), ("Celery", "integrates", "Redis")),
+       kind="design", split="held out"),
+    _c("The LedgerVerifier replaced the old ChainChecker, which was written by a "
+       "contractor.",
+       (("LedgerVerifier", "type"), ("ChainChecker", "type")),
+       (("LedgerVerifier", "replaces", "ChainChecker"),), split="held out"),
+    _c("Turned off the auto-vacuum cron on db-primary; it fought with Litestream over the "
+       "WAL.",
+       (("cron", "tool"), ("db-primary", "project"), ("Litestream", "tool")),
+       (("cron", "related_to", "db-primary"),), kind="incident", split="held out"),
+    _c("Nothing changed in the on-disk format; a re-index is not needed.", kind="note",
+       split="held out"),
+    _c("See https://sqlite.org/wal.html for why checkpoints starve under long-running "
+       "readers.", (("https://sqlite.org/wal.html", "url"),), kind="note", split="held out"),
+    _c("The export-service streams facts to S3 through boto3 and is monitored by Grafana.",
+       (("export-service", "project"), ("S3", "tool"), ("Grafana", "tool")),
+       (("export-service", "related_to", "S3"), ("export-service", "related_to", "Grafana")),
+       kind="design", split="held out"),
+    _c("HTTPServer wraps LitestarApp, and CortexClient talks to it over TLS.",
+       (("HTTPServer", "type"), ("LitestarApp", "type"), ("CortexClient", "type")),
+       (("HTTPServer", "extends", "LitestarApp"), ("CortexClient", "integrates", "HTTPServer")),
+       kind="design", split="held out"),
+    _c("Fixed the so-called thundering herd: ReaderPool now uses a per-tenant semaphore.",
+       (("ReaderPool", "type"),), split="held out"),
+    _c("kafka-bridge consumes from Kafka and publishes to the events-api, which runs on "
+       "Kubernetes.",
+       (("kafka-bridge", "project"), ("Kafka", "tool"), ("events-api", "project"),
+        ("Kubernetes", "tool")),
+       (("kafka-bridge", "integrates", "Kafka"), ("kafka-bridge", "integrates", "events-api"),
+        ("events-api", "deployed_to", "Kubernetes")), kind="design", split="held out"),
+    _c("Terraform provisions the Hetzner box; Ansible installs Docker and nginx on it.",
+       (("Terraform", "tool"), ("Ansible", "tool"), ("Docker", "tool"), ("nginx", "tool")),
+       (("Ansible", "uses", "Docker"), ("Ansible", "uses", "nginx")), kind="design",
+       split="held out"),
+    _c("The BM25 weights moved to config/search.toml, next to the RRF constant.",
+       (("config/search.toml", "file"),), split="held out"),
+    _c("Per ADR-9, SnapshotWriter extends BaseWriter and keeps its own fsync policy.",
+       (("SnapshotWriter", "type"), ("BaseWriter", "type")),
+       (("SnapshotWriter", "extends", "BaseWriter"),), kind="design", split="held out"),
+    _c("ETA: the follow-up lands once the e-mail templates are read-only and the built-in "
+       "ones are gone.", kind="note", split="held out"),
+    _c("nginx sits in front of uvicorn; the api-gateway connects to nginx, not to uvicorn "
+       "directly.",
+       (("nginx", "tool"), ("uvicorn", "tool"), ("api-gateway", "project")),
+       (("nginx", "related_to", "uvicorn"), ("api-gateway", "integrates", "nginx")),
+       kind="design", split="held out"),
 )
