@@ -24,6 +24,7 @@ them (``cortex.core.relations``).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterable, Sequence
@@ -203,8 +204,13 @@ def extract(
 
 def _sentence_ends(text: str, spans: list[_Span]) -> list[int]:
     """Where sentences end; a full stop inside an entity (a file's dot) does not count."""
-    return [m.start() for m in _SENTENCE_END.finditer(text)
-            if not any(s.start <= m.start() < s.end for s in spans)]
+    starts = [span.start for span in spans]
+    ends = []
+    for match in _SENTENCE_END.finditer(text):
+        index = bisect.bisect_right(starts, match.start())
+        if not index or spans[index - 1].end <= match.start():
+            ends.append(match.start())
+    return ends
 
 
 def _spans(text: str, tools: dict[str, str]) -> list[_Span]:
@@ -213,11 +219,17 @@ def _spans(text: str, tools: dict[str, str]) -> list[_Span]:
     for rank, finder in enumerate((_urls, _files, _tools_in, _types, _projects)):
         candidates.extend((rank, span) for span in finder(text, tools))
     candidates.sort(key=lambda item: (item[0], -(item[1].end - item[1].start), item[1].start))
-    taken: list[_Span] = []
+    taken: list[_Span] = []  # sorted by start, so by end too: they never overlap
+    starts: list[int] = []
     for _, span in candidates:
-        if all(span.end <= other.start or span.start >= other.end for other in taken):
-            taken.append(span)
-    return sorted(taken, key=lambda span: span.start)
+        index = bisect.bisect_right(starts, span.start)
+        if index and taken[index - 1].end > span.start:
+            continue
+        if index < len(taken) and taken[index].start < span.end:
+            continue
+        taken.insert(index, span)
+        starts.insert(index, span.start)
+    return taken
 
 
 def _span(match: re.Match[str], name: str, kind: str, length: int | None = None) -> _Span:

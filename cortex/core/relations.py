@@ -107,13 +107,18 @@ class Gap:
 
 
 Mention = tuple[int, int, str]  # start, end, entity key
+#: pairs are checked against every gap between them (cubic in the mentions of a
+#: sentence), so a sentence longer than this, an enumeration rather than prose, is
+#: related only up to here: a 64 KiB fact of names stays in milliseconds
+MAX_MENTIONS_PER_SENTENCE = 64
 
 
 def relations(text: str, mentions: Sequence[Mention], bounds: Sequence[int]) -> list[Relation]:
     """Relations of ``text`` between ``mentions`` (sorted, not overlapping); ``bounds`` are
     the offsets where sentences end."""
     found: dict[tuple[str, str, str], Relation] = {}
-    for start, sentence in _sentences(mentions, bounds):
+    for start, whole in _sentences(mentions, bounds):
+        sentence = whole[:MAX_MENTIONS_PER_SENTENCE]
         lead = text[start:sentence[0][0]]
         gaps = [_gap(text, a, b, text[start if i == 0 else sentence[i - 1][1]:a[0]])
                 for i, (a, b) in enumerate(itertools.pairwise(sentence))]

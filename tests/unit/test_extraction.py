@@ -3,6 +3,9 @@ rules one sentence at a time."""
 
 from __future__ import annotations
 
+import time
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,6 +17,7 @@ from cortex.core.extraction import (
     extract,
     is_english_compound,
 )
+from cortex.core.validation import MAX_CONTENT_BYTES
 from scripts.eval_extraction import evaluate, found_items
 from tests.unit.extraction_cases import CASES
 
@@ -184,3 +188,18 @@ def test_versions_abbreviations_and_hyphenated_english_are_not_entities() -> Non
                  "exactly-once design.",
                  "utf-8, sha-256 and x86-64 everywhere, 81.4s in total."):
         assert extract(text).entities == (), text
+
+
+@pytest.mark.parametrize("separator", [", ", ". ", " uses "])
+def test_a_fact_at_the_size_limit_full_of_names_extracts_in_well_under_a_second(
+        separator: str) -> None:
+    # extraction runs on the event loop: a quadratic or cubic step here stalls every
+    # request (5,000 names once took minutes)
+    names = (f"Service{n}Handler" for n in range(MAX_CONTENT_BYTES))
+    text = ""
+    while len(text) < MAX_CONTENT_BYTES - 40:
+        text += next(names) + separator
+    began = time.perf_counter()
+    result = extract(text)
+    assert time.perf_counter() - began < 2.0
+    assert len(result.entities) == 64
