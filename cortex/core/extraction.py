@@ -33,9 +33,10 @@ from dataclasses import dataclass
 from cortex.core.relations import RELATION_TYPES, Relation, relation_between, relations
 
 __all__ = [
-    "DEFAULT_TOOLS", "EMPTY_EXTRACTION", "ENTITY_TYPES", "RELATION_TYPES", "Entity",
-    "Extraction", "Relation", "configured_tools", "entity_key", "extract",
-    "relation_between", "tool_index",
+    "DEFAULT_TOOLS", "EMPTY_EXTRACTION", "ENTITY_TYPES", "EXACT_CASE_TOOLS", "FILE_EXTENSIONS",
+    "MAX_ENTITIES_PER_FACT", "NOT_PROJECTS", "NOT_PROJECT_PARTS", "NOT_TYPES",
+    "RELATION_TYPES", "Entity", "Extraction", "Relation", "ToolIndex", "configured_tools",
+    "entity_key", "extract", "is_english_compound", "relation_between", "tool_index",
 ]
 
 ENTITY_TYPES = ("file", "type", "tool", "url", "project", "concept")
