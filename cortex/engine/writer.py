@@ -45,6 +45,7 @@ from cortex.engine.messages import (
     FactStored,
     FactUpdated,
     MakeCheckpoint,
+    ProbeStorage,
     RedactFact,
     RegisterAgent,
     RevokeKey,
@@ -55,6 +56,7 @@ from cortex.engine.messages import (
     UpdateFact,
     WriteCommand,
 )
+from cortex.engine.storage import WriterFailed, batch_failure, inject_fault, open_failure, probe
 from cortex.errors import LedgerTampered, ReadOnlyStore, StorageError
 from cortex.trust import Witness, default_witness_path, read_witness, write_witness
 
@@ -62,17 +64,6 @@ log = structlog.get_logger("cortex.writer")
 
 # SQLite errors are caught as ``sqlean.Error``: sqlean ships its own SQLite and its own
 # exception classes, which are not subclasses of the stdlib ``sqlite3`` ones.
-
-#: SQLite errors after which the connection itself is still sound (the batch just failed).
-_RECOVERABLE = ("database or disk is full", "attempt to write a readonly database")
-
-
-class WriterFailed(StorageError):
-    """Raised to every command of a batch that SQLite could not commit."""
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__(f"the database refused the write: {error}")
-        self.fatal = not any(text in str(error) for text in _RECOVERABLE)
 
 
 @dataclass(slots=True)
@@ -85,6 +76,8 @@ class BatchContext:
     witness_path: Path
     #: a slow disk, for tests: seconds to wait before each COMMIT
     commit_delay: float = 0.0
+    #: fault injection, for tests: see ``cortex.engine.storage.inject_fault``
+    fault_file: Path | None = None
     made: list[str] = field(default_factory=list)
     entity_ids: mutations.EntityIds = field(default_factory=mutations.EntityIds)
 
@@ -125,6 +118,9 @@ def apply_command(
             return mutations.store_vectors(conn, model, vectors, up_to_rowid)
         case TouchKeys(last_used):
             mutations.touch_keys(conn, last_used)
+            return None
+        case ProbeStorage():
+            probe(conn)
             return None
         case _:
             assert_never(command)
@@ -183,6 +179,7 @@ def run_batch(
             _checkpoint(conn, ledger, context, "auto", size)
         if context.commit_delay:
             time.sleep(context.commit_delay)
+        inject_fault(context.fault_file)
         conn.execute("COMMIT")
     except BaseException as error:
         _rollback_quietly(conn)
@@ -281,11 +278,28 @@ class WriterActor(BatchActor[WriteCommand]):
         self.trusted = trusted
         self.witness_path = settings.witness_path or default_witness_path(signer.origin)
         self.context = BatchContext(signer, settings.checkpoint_every, trusted,
-                                    self.witness_path, settings.commit_delay_ms / 1000)
+                                    self.witness_path, settings.commit_delay_ms / 1000,
+                                    settings.fault_file)
+        #: why the last batch could not commit (cleared by the next batch that commits):
+        #: ``/health`` is unhealthy while it is set
+        self.storage_fault: StorageError | None = None
         #: problems found at open; non-empty only in forensic (``allow_tampered``) mode
         self.tampered: list[str] = []
 
     async def on_start(self) -> None:
+        """Open, migrate and verify the database.
+
+        Raises:
+            DatabaseCorrupt: SQLite finds the file damaged (names the file).
+            DiskFull, StorageReadOnly, StorageError: the file cannot be opened or written.
+            LedgerTampered: the ledger does not verify against the witness.
+        """
+        try:
+            await self._open()
+        except sqlean.Error as error:
+            raise open_failure(error, self.settings.db_path) from error
+
+    async def _open(self) -> None:
         self.conn = await open_writer(self.settings)
         try:
             applied = await run_sync(self.conn, migrations.apply_pending)
@@ -350,9 +364,16 @@ class WriterActor(BatchActor[WriteCommand]):
             return [refusal] * len(batch)
         commands = [envelope.message for envelope in batch]
         started = time.perf_counter()
-        with anyio.CancelScope(shield=True):
-            results, self.head = await run_sync(self.conn, run_batch, self.head, commands,
-                                                self.context)
+        try:
+            with anyio.CancelScope(shield=True):
+                results, self.head = await run_sync(self.conn, run_batch, self.head, commands,
+                                                    self.context)
+        except WriterFailed as failure:
+            self.storage_fault = batch_failure(failure, self.settings.db_path)
+            log.error("writer.batch_failed", size=len(batch), code=self.storage_fault.code,
+                      error=str(failure.error))
+            raise self.storage_fault from failure
+        self.storage_fault = None
         log.debug(
             "writer.batch",
             size=len(batch),
