@@ -30,7 +30,7 @@ from cortex.config import Settings
 from cortex.core.extraction import configured_tools
 from cortex.db import migrations, mutations
 from cortex.db.connect import open_writer, run_sync
-from cortex.db.opening import establish_head
+from cortex.db.opening import damaged_pages, establish_head
 from cortex.db.rows import checkpoint_from_row
 from cortex.db.trusted import TrustedHeads
 from cortex.engine.messages import (
@@ -57,7 +57,7 @@ from cortex.engine.messages import (
     WriteCommand,
 )
 from cortex.engine.storage import WriterFailed, batch_failure, inject_fault, open_failure, probe
-from cortex.errors import LedgerTampered, ReadOnlyStore, StorageError
+from cortex.errors import DatabaseCorrupt, LedgerTampered, ReadOnlyStore, StorageError
 from cortex.trust import Witness, default_witness_path, read_witness, write_witness
 
 log = structlog.get_logger("cortex.writer")
@@ -302,6 +302,11 @@ class WriterActor(BatchActor[WriteCommand]):
     async def _open(self) -> None:
         self.conn = await open_writer(self.settings)
         try:
+            if self.settings.verify_on_open == "full":
+                damage = await run_sync(self.conn, damaged_pages)
+                if damage:
+                    raise DatabaseCorrupt(str(self.settings.db_path),
+                                          "PRAGMA quick_check: " + "; ".join(damage))
             applied = await run_sync(self.conn, migrations.apply_pending)
             if GRAPH_MIGRATION in applied:
                 tools = configured_tools(self.settings.graph_tools)
