@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -220,11 +221,11 @@ DAMAGE = [pytest.param(overwrite_header, id="header"),
 
 @pytest.mark.parametrize("damage", DAMAGE)
 async def test_a_damaged_database_file_is_refused_at_open_naming_the_file(
-    tmp_path: Path, damage: object,
+    tmp_path: Path, damage: Callable[[Path], str],
 ) -> None:
     db_path = tmp_path / "data" / "cortex.db"
     await seed(db_path)
-    problem = damage(db_path)  # type: ignore[operator]
+    problem = damage(db_path)
     with pytest.raises(DatabaseCorrupt) as caught:
         async with Cortex.open(db_path, log_level="critical"):
             pass
