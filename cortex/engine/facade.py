@@ -56,7 +56,7 @@ from cortex.engine.messages import (
 from cortex.engine.readers import ReaderActor
 from cortex.engine.search_api import run_search
 from cortex.engine.writer import WriterActor
-from cortex.errors import IntegrityError, InvalidInput, Overloaded, ShuttingDown, StorageError
+from cortex.errors import CortexError, IntegrityError, InvalidInput, Overloaded, ShuttingDown
 from cortex.ids import new_fact_id
 from cortex.log import configure_logging
 from cortex.model import Fact, FactPage, SearchResults, Vote, VoteResult
@@ -449,14 +449,14 @@ class Cortex:
             root_hash=self._writer_actor.head.root().hex(),
         )
 
-    async def check_storage(self) -> StorageError | None:
+    async def check_storage(self) -> CortexError | None:
         """The storage fault that failed the last write, if it still holds.
 
         While one is recorded, this makes one tiny probe write, so a fault that cleared
         is noticed even with no writes coming in (``/health`` calls it).
         """
         if self._writer_actor.storage_fault is not None:
-            with contextlib.suppress(StorageError, Overloaded):
+            with contextlib.suppress(CortexError):
                 await self._write(ProbeStorage())
         return self._writer_actor.storage_fault
 

@@ -33,8 +33,9 @@ class WriterFailed(StorageError):
     """Raised to every command of a batch that SQLite could not commit, for a reason
     that may have broken the connection (the writer reopens it)."""
 
-    def __init__(self, error: Exception) -> None:
-        super().__init__(f"the database refused the write: {error}")
+    def __init__(self, error: Exception, path: str | None = None) -> None:
+        where = f" {path}" if path else ""
+        super().__init__(f"the database{where} refused the write: {error}")
         self.error = error
         self.fatal = not isinstance(translate(error, ""), DiskFull | StorageReadOnly)
 
@@ -63,7 +64,7 @@ def translate(error: BaseException, path: str) -> CortexError | None:
 def batch_failure(failure: WriterFailed, path: Path) -> StorageError:
     """What the askers of a failed batch get: the typed condition, else the failure."""
     typed = translate(failure.error, str(path))
-    return typed if isinstance(typed, StorageError) else failure
+    return typed if isinstance(typed, StorageError) else WriterFailed(failure.error, str(path))
 
 
 def open_failure(error: BaseException, path: Path) -> CortexError:

@@ -57,7 +57,12 @@ from cortex.engine.messages import (
     WriteCommand,
 )
 from cortex.engine.storage import WriterFailed, batch_failure, inject_fault, open_failure, probe
-from cortex.errors import DatabaseCorrupt, LedgerTampered, ReadOnlyStore, StorageError
+from cortex.errors import (
+    CortexError,
+    DatabaseCorrupt,
+    LedgerTampered,
+    ReadOnlyStore,
+)
 from cortex.trust import Witness, default_witness_path, read_witness, write_witness
 
 log = structlog.get_logger("cortex.writer")
@@ -282,12 +287,19 @@ class WriterActor(BatchActor[WriteCommand]):
                                     settings.fault_file)
         #: why the last batch could not commit (cleared by the next batch that commits):
         #: ``/health`` is unhealthy while it is set
-        self.storage_fault: StorageError | None = None
+        self.storage_fault: CortexError | None = None
+        #: the first open succeeded (later opens are restarts after a crash)
+        self._started = False
         #: problems found at open; non-empty only in forensic (``allow_tampered``) mode
         self.tampered: list[str] = []
 
     async def on_start(self) -> None:
         """Open, migrate and verify the database.
+
+        At the first start a failure is raised (the store is refused). At a restart after
+        a crash it is not: the writer stays up without a connection, answers every batch
+        with the error and retries the open before each, so a fault that outlasts the
+        runtime's restart budget never takes the writer down for good.
 
         Raises:
             DatabaseCorrupt: SQLite finds the file damaged (names the file).
@@ -295,11 +307,20 @@ class WriterActor(BatchActor[WriteCommand]):
             LedgerTampered: the ledger does not verify against the witness.
         """
         try:
-            await self._open()
-        except sqlean.Error as error:
-            raise open_failure(error, self.settings.db_path) from error
+            try:
+                await self._open()
+            except sqlean.Error as error:
+                raise open_failure(error, self.settings.db_path) from error
+        except CortexError as error:
+            if not self._started:
+                raise
+            self.storage_fault = error
+            log.error("writer.reopen_failed", code=error.code, error=error.detail)
+            return
+        self._started = True
 
     async def _open(self) -> None:
+        inject_fault(self.settings.fault_file)  # a disk that fails reopening too
         self.conn = await open_writer(self.settings)
         try:
             if self.settings.verify_on_open == "full":
@@ -362,7 +383,10 @@ class WriterActor(BatchActor[WriteCommand]):
         return isinstance(error, WriterFailed) and error.fatal
 
     async def handle_batch(self, batch: Sequence[Envelope[WriteCommand]]) -> Sequence[object]:
-        assert self.conn is not None, "on_start opened the connection"
+        if self.conn is None:  # a restart could not reopen it: try again, now
+            await self.on_start()
+            if self.conn is None:
+                return [self.storage_fault] * len(batch)
         if self.tampered:
             refusal = ReadOnlyStore("the store failed verification at open and is open "
                                     "read-only for inspection (allow_tampered)")
