@@ -22,7 +22,7 @@ import pytest
 import sqlean
 from litestar.testing import AsyncTestClient
 
-from cortex import Cortex
+from cortex import Cortex, CortexSync
 from cortex.api.app import create_app
 from cortex.config import Settings
 from cortex.engine.writer import WriterFailed
@@ -55,6 +55,15 @@ FAULTS = [
     pytest.param(DISK_FULL, DiskFull, "disk_full", "is full", id="disk-full"),
     pytest.param(READ_ONLY, StorageReadOnly, "storage_read_only", "read-only", id="read-only"),
 ]
+
+
+def _verified_sync(db_path: Path, acknowledged: list[str], tenant: str) -> None:
+    """The same, from sync code (after a served test stopped its server)."""
+    with CortexSync.open(db_path, log_level="critical") as cx:
+        report = cx.ledger.verify()
+        assert report.ok, report.problems
+        for fact_id in acknowledged:
+            assert cx.get(fact_id, tenant=tenant).id == fact_id
 
 
 async def _verified(db_path: Path, acknowledged: list[str]) -> None:
@@ -142,6 +151,46 @@ async def test_health_names_a_write_fault_and_turns_green_without_a_write(
         assert health.json()["db"]["writable"] is True
 
 
+async def test_concurrent_writers_under_a_fault_all_get_it_and_none_hangs(
+    tmp_path: Path,
+) -> None:
+    db_path, fault_file = tmp_path / "data" / "cortex.db", tmp_path / "fault"
+    refused: list[BaseException] = []
+    stored: list[str] = []
+
+    async def store(n: int) -> None:
+        try:
+            stored.append((await cx.store(project="p", content=f"writer {n}")).id)
+        except DiskFull as error:
+            refused.append(error)
+
+    async with Cortex.open(db_path, log_level="critical", fault_file=fault_file) as cx:
+        with fault(fault_file, DISK_FULL), anyio.fail_after(30):
+            async with anyio.create_task_group() as tg:
+                for n in range(50):
+                    tg.start_soon(store, n)
+        assert len(refused) == 50 and not stored
+        assert await cx.ledger_size() == 0, "no batch was half-written"
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as tg:
+                for n in range(50):
+                    tg.start_soon(store, n)
+        assert len(stored) == 50
+        assert await cx.ledger_size() == 50
+    await _verified(db_path, stored)
+
+
+async def test_closing_during_a_write_fault_is_clean_and_the_store_reopens(
+    tmp_path: Path,
+) -> None:
+    db_path, fault_file = tmp_path / "data" / "cortex.db", tmp_path / "fault"
+    async with Cortex.open(db_path, log_level="critical", fault_file=fault_file) as cx:
+        kept = await cx.store(project="p", content="kept")
+        fault_file.write_text(DISK_FULL)  # the final checkpoint at shutdown fails too
+    fault_file.unlink()
+    await _verified(db_path, [kept.id])
+
+
 # --- write faults over HTTP, against a real ``cortex serve`` ----------------------------
 
 
@@ -167,11 +216,7 @@ def test_a_served_write_fault_is_a_503_with_retry_after_and_clears_by_itself(
         after = http.post("/v1/facts", json={"project": "p", "content": "after"})
         assert after.status_code == 201, after.text
         ids = [stored.json()["id"], after.json()["id"]]
-    verified = cortex_cli("verify", "--db", str(server.db))
-    assert verified.returncode == 0, verified.stderr
-    for fact_id in ids:
-        found = cortex_cli("get", fact_id, "--tenant", "acme", "--db", str(server.db))
-        assert found.returncode == 0, found.stderr
+    _verified_sync(server.db, ids, "acme")
 
 
 # --- write faults on a real, tiny file system ------------------------------------------
@@ -200,6 +245,35 @@ async def test_a_really_full_disk_fails_writes_with_disk_full_until_space_is_fre
         await _verified(db_path, acknowledged)
 
 
+def test_a_served_real_disk_fills_up_answers_503_and_recovers_when_space_is_freed(
+    tmp_path: Path,
+) -> None:
+    with tiny_filesystem(tmp_path, size_mb=8) as mountpoint:
+        with running_server(mountpoint, checkpoint_every="0") as server, \
+                server.client("acme-write") as http:
+            first = http.post("/v1/facts", json={"project": "p", "content": "first"})
+            ids = [first.json()["id"]]
+            filler = fill_disk(mountpoint)
+            for n in range(10_000):  # the WAL's free frames take a few first
+                answer = http.post("/v1/facts", json={"project": "p",
+                                                      "content": f"{n} " + "x" * 3000})
+                if answer.status_code != 201:
+                    break
+                ids.append(answer.json()["id"])
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["code"] == "disk_full" and "retry-after" in answer.headers
+            assert http.get(f"/v1/facts/{ids[0]}").status_code == 200, "reads go on"
+            health = httpx.get(f"{server.url}/health", timeout=30)
+            assert health.status_code == 503 and health.json()["status"] == "disk_full"
+            filler.unlink()
+            health = httpx.get(f"{server.url}/health", timeout=30)
+            assert health.status_code == 200, health.json()
+            after = http.post("/v1/facts", json={"project": "p", "content": "after"})
+            assert after.status_code == 201, after.text
+            ids.append(after.json()["id"])
+        _verified_sync(server.db, ids, "acme")
+
+
 async def test_opening_on_a_read_only_file_system_is_refused_naming_the_database(
     tmp_path: Path,
 ) -> None:
@@ -215,6 +289,10 @@ async def test_opening_on_a_read_only_file_system_is_refused_naming_the_database
         refused = cortex_cli("stats", "--db", str(db_path))
         assert refused.returncode == 1
         assert "read-only" in refused.stderr and "Traceback" not in refused.stderr
+        served = _serve_refuses(db_path)
+        assert served.returncode != 0 and f"the database {db_path} cannot be written" in (
+            served.stderr)
+        assert "Traceback" not in served.stderr + served.stdout
         remount(mountpoint, "rw")
         await _verified(db_path, acknowledged)
 
