@@ -104,6 +104,19 @@ async def test_a_write_fault_is_typed_reads_go_on_and_writes_resume_when_it_clea
     await _verified(db_path, [before.id, after.id])
 
 
+@pytest.mark.parametrize(("message", "kind", "code", "says"), FAULTS)
+async def test_opening_under_a_write_fault_is_refused_with_the_typed_error(
+    tmp_path: Path, message: str, kind: type[StorageError], code: str, says: str,
+) -> None:
+    db_path, fault_file = tmp_path / "data" / "cortex.db", tmp_path / "fault"
+    acknowledged = await seed(db_path, count=3)
+    with fault(fault_file, message), pytest.raises(kind) as caught:
+        async with Cortex.open(db_path, log_level="critical", fault_file=fault_file):
+            pass
+    assert caught.value.code == code and str(db_path) in caught.value.detail
+    await _verified(db_path, acknowledged)
+
+
 async def test_an_io_error_that_outlasts_the_restarts_never_kills_the_writer(
     tmp_path: Path,
 ) -> None:
