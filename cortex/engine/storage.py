@@ -8,7 +8,8 @@ becomes ``DatabaseCorrupt`` naming the file. Anything else stays a fatal ``Write
 (the runtime reopens the connection).
 
 ``fault_file`` (a test setting) injects such failures: while the file exists, every
-commit fails with the SQLite message written in it, exactly as SQLite would have.
+commit and every open of the writer's connection fails with the SQLite message written
+in it, as SQLite would have.
 """
 
 from __future__ import annotations
