@@ -62,6 +62,7 @@ from cortex.errors import (
     DatabaseCorrupt,
     LedgerTampered,
     ReadOnlyStore,
+    StorageError,
 )
 from cortex.trust import Witness, default_witness_path, read_witness, write_witness
 
@@ -386,7 +387,9 @@ class WriterActor(BatchActor[WriteCommand]):
         if self.conn is None:  # a restart could not reopen it: try again, now
             await self.on_start()
             if self.conn is None:
-                return [self.storage_fault] * len(batch)
+                fault = self.storage_fault or StorageError(
+                    f"cannot open the database {self.settings.db_path}")
+                return [fault] * len(batch)
         if self.tampered:
             refusal = ReadOnlyStore("the store failed verification at open and is open "
                                     "read-only for inspection (allow_tampered)")
