@@ -485,17 +485,24 @@ class Cortex:
         return self.settings.tenant if tenant is None else v.check_name("tenant", tenant)
 
     async def _write(self, command: WriteCommand) -> Any:
-        return await _ask(self._writer, command)
+        try:
+            return await _ask(self._writer, command)
+        except IntegrityError as error:  # a damaged page met by a write (DatabaseCorrupt)
+            self._integrity_failure(error)
+            raise
 
     async def _read(self, query: ReadQuery) -> Any:
         try:
             return await _ask(self._readers, query)
         except IntegrityError as error:
-            log.error("cortex.integrity_failure", detail=error.detail, seq=error.seq,
-                      fact_id=error.fact_id)
-            self.integrity_failures.append(error)
-            del self.integrity_failures[:-10]
+            self._integrity_failure(error)
             raise
+
+    def _integrity_failure(self, error: IntegrityError) -> None:
+        log.error("cortex.integrity_failure", code=error.code, detail=error.detail,
+                  seq=error.seq, fact_id=error.fact_id)
+        self.integrity_failures.append(error)
+        del self.integrity_failures[:-10]
 
 
 async def _ask(ref: ActorRef[Any], message: Any) -> Any:

@@ -62,10 +62,10 @@ def translate(error: BaseException, path: str) -> CortexError | None:
     return None
 
 
-def batch_failure(failure: WriterFailed, path: Path) -> StorageError:
-    """What the askers of a failed batch get: the typed condition, else the failure."""
-    typed = translate(failure.error, str(path))
-    return typed if isinstance(typed, StorageError) else WriterFailed(failure.error, str(path))
+def batch_failure(failure: WriterFailed, path: Path) -> CortexError:
+    """What the askers of a failed batch get: the typed condition (``DiskFull``,
+    ``StorageReadOnly``, ``DatabaseCorrupt``), else the failure naming the file."""
+    return translate(failure.error, str(path)) or WriterFailed(failure.error, str(path))
 
 
 def open_failure(error: BaseException, path: Path) -> CortexError:

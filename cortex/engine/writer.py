@@ -381,7 +381,10 @@ class WriterActor(BatchActor[WriteCommand]):
             await conn.close()
 
     def is_fatal(self, error: BaseException) -> bool:
-        return isinstance(error, WriterFailed) and error.fatal
+        # a damaged page may be the connection's cache as much as the file: reopen (and,
+        # with verify_on_open="full", re-check the whole file before taking writes again)
+        return isinstance(error, DatabaseCorrupt) or (
+            isinstance(error, WriterFailed) and error.fatal)
 
     async def handle_batch(self, batch: Sequence[Envelope[WriteCommand]]) -> Sequence[object]:
         if self.conn is None:  # a restart could not reopen it: try again, now

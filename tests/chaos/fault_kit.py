@@ -102,17 +102,22 @@ def overwrite_header(db_path: Path) -> str:
 
 def overwrite_facts_page(db_path: Path) -> str:
     """Overwrite the facts table's root page with 0xFF bytes."""
+    overwrite_root_page(db_path, "facts")
+    return "quick_check"
+
+
+def overwrite_root_page(db_path: Path, table: str) -> None:
+    """Overwrite the root page of ``table`` (a table or index) with 0xFF bytes."""
     conn = sqlean.connect(str(db_path))
     try:
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'facts'"
-                            ).fetchone()[0]
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?",
+                            (table,)).fetchone()[0]
     finally:
         conn.close()
     with db_path.open("r+b") as handle:
         handle.seek((root - 1) * page_size)
         handle.write(b"\xff" * page_size)
-    return "quick_check"
 
 
 def truncate_file(db_path: Path) -> str:

@@ -42,6 +42,7 @@ from tests.chaos.fault_kit import (
     fill_disk,
     overwrite_facts_page,
     overwrite_header,
+    overwrite_root_page,
     remount,
     seed,
     tiny_filesystem,
@@ -332,6 +333,23 @@ async def test_a_damaged_database_file_is_refused_at_open_naming_the_file(
     refused = cortex_cli("verify", "--db", str(db_path))
     assert refused.returncode == 1
     assert "is corrupt" in refused.stderr and "Traceback" not in refused.stderr
+
+
+async def test_a_damaged_page_met_by_a_write_is_database_corrupt_and_health_turns_red(
+    tmp_path: Path,
+) -> None:
+    db_path = tmp_path / "data" / "cortex.db"
+    async with Cortex.open(db_path, log_level="critical") as cx:
+        seeded = await cx.store(project="ops", content="the queue uses Kafka")
+    overwrite_root_page(db_path, "entities")
+    async with Cortex.open(db_path, log_level="critical", verify_on_open="incremental") as cx:
+        for _ in range(2):  # the writer reopens after the first, and refuses again
+            with pytest.raises(DatabaseCorrupt) as caught:
+                await cx.store(project="ops", content="the cache uses Redis")
+            assert str(db_path) in caught.value.detail and "malformed" in caught.value.detail
+        assert cx.integrity_failures[-1].code == "database_corrupt", "health turns red"
+        assert (await cx.get(seeded.id)).content == "the queue uses Kafka", "reads go on"
+        assert await cx.ledger_size() == 1, "nothing half-written"
 
 
 def _serve_refuses(db_path: Path) -> subprocess.CompletedProcess[str]:
