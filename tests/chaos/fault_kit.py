@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import sqlean
 
-from cortex import Cortex
+from cortex import Cortex, CortexSync
+from tests.integration.server_kit import free_port
 
 #: the messages SQLite gives for the two recoverable write faults
 DISK_FULL = "database or disk is full"
@@ -131,3 +132,27 @@ def cortex_cli(*args: str, env: dict[str, str] | None = None,
     environment = {**os.environ, "CORTEX_LOG_LEVEL": "warning", **(env or {})}
     return subprocess.run([sys.executable, "-m", "cortex", *args], capture_output=True,
                           text=True, timeout=timeout, env=environment)
+
+
+def verified_sync(db_path: Path, acknowledged: list[str], tenant: str) -> None:
+    """Reopen from sync code (a served test, once its server stopped): the ledger
+    verifies and every acknowledged fact of ``tenant`` is there."""
+    with CortexSync.open(db_path, log_level="critical") as cx:
+        report = cx.ledger.verify()
+        assert report.ok, report.problems
+        for fact_id in acknowledged:
+            assert cx.get(fact_id, tenant=tenant).id == fact_id
+
+
+async def verified(db_path: Path, acknowledged: list[str]) -> None:
+    """Reopen: the ledger verifies and every acknowledged fact is there."""
+    async with Cortex.open(db_path, log_level="critical") as cx:
+        report = await cx.ledger.verify()
+        assert report.ok, report.problems
+        for fact_id in acknowledged:
+            assert (await cx.get(fact_id)).id == fact_id
+
+
+def serve_refuses(db_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``cortex serve`` on a store it must refuse: it exits (within the timeout)."""
+    return cortex_cli("serve", "--db", str(db_path), "--port", str(free_port()))

@@ -11,8 +11,6 @@ machine can mount a loop device, produced for real on a tiny ext4 file system.
 
 from __future__ import annotations
 
-import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,7 +20,7 @@ import pytest
 import sqlean
 from litestar.testing import AsyncTestClient
 
-from cortex import Cortex, CortexSync
+from cortex import Cortex
 from cortex.api.app import create_app
 from cortex.config import Settings
 from cortex.engine.writer import WriterFailed
@@ -45,10 +43,13 @@ from tests.chaos.fault_kit import (
     overwrite_root_page,
     remount,
     seed,
+    serve_refuses,
     tiny_filesystem,
     truncate_file,
+    verified,
+    verified_sync,
 )
-from tests.integration.server_kit import free_port, running_server
+from tests.integration.server_kit import running_server
 
 pytestmark = [pytest.mark.chaos, pytest.mark.anyio]
 
@@ -56,24 +57,6 @@ FAULTS = [
     pytest.param(DISK_FULL, DiskFull, "disk_full", "is full", id="disk-full"),
     pytest.param(READ_ONLY, StorageReadOnly, "storage_read_only", "read-only", id="read-only"),
 ]
-
-
-def _verified_sync(db_path: Path, acknowledged: list[str], tenant: str) -> None:
-    """The same, from sync code (after a served test stopped its server)."""
-    with CortexSync.open(db_path, log_level="critical") as cx:
-        report = cx.ledger.verify()
-        assert report.ok, report.problems
-        for fact_id in acknowledged:
-            assert cx.get(fact_id, tenant=tenant).id == fact_id
-
-
-async def _verified(db_path: Path, acknowledged: list[str]) -> None:
-    """Reopen: the ledger verifies and every acknowledged fact is there."""
-    async with Cortex.open(db_path, log_level="critical") as cx:
-        report = await cx.ledger.verify()
-        assert report.ok, report.problems
-        for fact_id in acknowledged:
-            assert (await cx.get(fact_id)).id == fact_id
 
 
 # --- write faults, in process ---------------------------------------------------------
@@ -102,7 +85,7 @@ async def test_a_write_fault_is_typed_reads_go_on_and_writes_resume_when_it_clea
         after = await cx.store(project="p", content="after the fault")
         assert after.recorded_seq == before.recorded_seq + 1, "no gap in the chain"
         assert cx.statistics().writer.restarts == 0, "the connection was never broken"
-    await _verified(db_path, [before.id, after.id])
+    await verified(db_path, [before.id, after.id])
 
 
 @pytest.mark.parametrize(("message", "kind", "code", "says"), FAULTS)
@@ -115,7 +98,7 @@ async def test_opening_under_a_write_fault_is_refused_with_the_typed_error(
         async with Cortex.open(db_path, log_level="critical", fault_file=fault_file):
             pass
     assert caught.value.code == code and str(db_path) in caught.value.detail
-    await _verified(db_path, acknowledged)
+    await verified(db_path, acknowledged)
 
 
 async def test_an_io_error_that_outlasts_the_restarts_never_kills_the_writer(
@@ -140,7 +123,7 @@ async def test_an_io_error_that_outlasts_the_restarts_never_kills_the_writer(
         after = await cx.store(project="p", content="after")
         assert after.recorded_seq == before.recorded_seq + 1, "head rebuilt from the file"
         assert cx.statistics().writer.restarts == 1
-    await _verified(db_path, [before.id, after.id])
+    await verified(db_path, [before.id, after.id])
 
 
 async def test_health_names_a_write_fault_and_turns_green_without_a_write(
@@ -191,7 +174,7 @@ async def test_concurrent_writers_under_a_fault_all_get_it_and_none_hangs(
                     tg.start_soon(store, n)
         assert len(stored) == 50
         assert await cx.ledger_size() == 50
-    await _verified(db_path, stored)
+    await verified(db_path, stored)
 
 
 async def test_closing_during_a_write_fault_is_clean_and_the_store_reopens(
@@ -202,7 +185,7 @@ async def test_closing_during_a_write_fault_is_clean_and_the_store_reopens(
         kept = await cx.store(project="p", content="kept")
         fault_file.write_text(DISK_FULL)  # the final checkpoint at shutdown fails too
     fault_file.unlink()
-    await _verified(db_path, [kept.id])
+    await verified(db_path, [kept.id])
 
 
 # --- write faults over HTTP, against a real ``cortex serve`` ----------------------------
@@ -230,7 +213,7 @@ def test_a_served_write_fault_is_a_503_with_retry_after_and_clears_by_itself(
         after = http.post("/v1/facts", json={"project": "p", "content": "after"})
         assert after.status_code == 201, after.text
         ids = [stored.json()["id"], after.json()["id"]]
-    _verified_sync(server.db, ids, "acme")
+    verified_sync(server.db, ids, "acme")
 
 
 # --- write faults on a real, tiny file system ------------------------------------------
@@ -256,7 +239,7 @@ async def test_a_really_full_disk_fails_writes_with_disk_full_until_space_is_fre
             assert await cx.check_storage() is None
             acknowledged.append((await cx.store(project="p", content="after")).id)
             assert cx.statistics().writer.restarts == 0
-        await _verified(db_path, acknowledged)
+        await verified(db_path, acknowledged)
 
 
 def test_a_served_real_disk_fills_up_answers_503_and_recovers_when_space_is_freed(
@@ -285,7 +268,7 @@ def test_a_served_real_disk_fills_up_answers_503_and_recovers_when_space_is_free
             after = http.post("/v1/facts", json={"project": "p", "content": "after"})
             assert after.status_code == 201, after.text
             ids.append(after.json()["id"])
-        _verified_sync(server.db, ids, "acme")
+        verified_sync(server.db, ids, "acme")
 
 
 async def test_opening_on_a_read_only_file_system_is_refused_naming_the_database(
@@ -303,12 +286,12 @@ async def test_opening_on_a_read_only_file_system_is_refused_naming_the_database
         refused = cortex_cli("stats", "--db", str(db_path))
         assert refused.returncode == 1
         assert "read-only" in refused.stderr and "Traceback" not in refused.stderr
-        served = _serve_refuses(db_path)
+        served = serve_refuses(db_path)
         assert served.returncode != 0 and f"the database {db_path} cannot be written" in (
             served.stderr)
         assert "Traceback" not in served.stderr + served.stdout
         remount(mountpoint, "rw")
-        await _verified(db_path, acknowledged)
+        await verified(db_path, acknowledged)
 
 
 # --- a damaged or tampered file at start -----------------------------------------------
@@ -352,18 +335,11 @@ async def test_a_damaged_page_met_by_a_write_is_database_corrupt_and_health_turn
         assert await cx.ledger_size() == 1, "nothing half-written"
 
 
-def _serve_refuses(db_path: Path) -> subprocess.CompletedProcess[str]:
-    started = time.monotonic()
-    result = cortex_cli("serve", "--db", str(db_path), "--port", str(free_port()))
-    assert time.monotonic() - started < 60
-    return result
-
-
 async def test_serve_refuses_a_damaged_database_with_the_reason(tmp_path: Path) -> None:
     db_path = tmp_path / "data" / "cortex.db"
     await seed(db_path, count=20)
     overwrite_header(db_path)
-    result = _serve_refuses(db_path)
+    result = serve_refuses(db_path)
     assert result.returncode != 0
     assert f"the database file {db_path} is corrupt" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
@@ -381,7 +357,7 @@ async def test_serve_refuses_a_tampered_ledger_naming_the_entry(tmp_path: Path) 
         async with Cortex.open(db_path, log_level="critical"):
             pass
     assert caught.value.seq == 3
-    result = _serve_refuses(db_path)
+    result = serve_refuses(db_path)
     assert result.returncode != 0
     assert "refusing to open" in result.stderr and "entry 3" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
