@@ -335,7 +335,9 @@ async def test_a_damaged_page_met_by_a_write_is_database_corrupt_and_health_turn
         assert await cx.ledger_size() == 1, "nothing half-written"
 
 
-async def test_serve_refuses_a_damaged_database_with_the_reason(tmp_path: Path) -> None:
+async def test_serve_and_migrate_check_refuse_a_damaged_database_with_the_reason(
+    tmp_path: Path,
+) -> None:
     db_path = tmp_path / "data" / "cortex.db"
     await seed(db_path, count=20)
     overwrite_header(db_path)
@@ -343,6 +345,9 @@ async def test_serve_refuses_a_damaged_database_with_the_reason(tmp_path: Path) 
     assert result.returncode != 0
     assert f"the database file {db_path} is corrupt" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+    checked = cortex_cli("migrate", "--check", "--db", str(db_path))
+    assert checked.returncode == 1 and f"{db_path} is corrupt" in checked.stderr
+    assert "Traceback" not in checked.stderr
 
 
 async def test_serve_refuses_a_tampered_ledger_naming_the_entry(tmp_path: Path) -> None:
