@@ -40,12 +40,10 @@ def tiny_filesystem(tmp: Path, size_mb: int = 4) -> Iterator[Path]:
     mountpoint.mkdir()
     with image.open("wb") as handle:
         handle.truncate(size_mb * 1024 * 1024)
-    made = subprocess.run(["mkfs.ext4", "-q", "-F", "-m", "0", str(image)],
-                          capture_output=True, text=True, timeout=30)
+    made = _run(["mkfs.ext4", "-q", "-F", "-m", "0", str(image)])
     if made.returncode != 0:
         pytest.skip(f"no real file system for this test: mkfs.ext4 failed: {made.stderr}")
-    mounted = subprocess.run(["mount", "-o", "loop", str(image), str(mountpoint)],
-                             capture_output=True, text=True, timeout=30)
+    mounted = _run(["mount", "-o", "loop", str(image), str(mountpoint)])
     if mounted.returncode != 0:
         pytest.skip(f"no real file system for this test: mount -o loop failed: "
                     f"{mounted.stderr.strip()}")
@@ -53,6 +51,14 @@ def tiny_filesystem(tmp: Path, size_mb: int = 4) -> Iterator[Path]:
         yield mountpoint
     finally:
         subprocess.run(["umount", "-l", str(mountpoint)], capture_output=True, timeout=30)
+
+
+def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run a set-up command; one that hangs (no loop devices) counts as failed."""
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(command, 1, "", f"{command[0]} timed out")
 
 
 def remount(mountpoint: Path, mode: str) -> None:
