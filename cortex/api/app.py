@@ -38,7 +38,9 @@ from cortex.errors import CortexError
 
 @get("/health", summary="Liveness and readiness")
 async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-    """Database readable, queues, ledger head and last checkpoint, integrity, disk."""
+    """Database readable and writable, queues, ledger head and last checkpoint, integrity,
+    disk. 503 while any of them is down; ``status`` then names the problem (for a write
+    fault, its error code: ``disk_full``, ``storage_read_only`` …)."""
     cortex: Cortex = request.app.state.cortex
     stats = cortex.statistics()
     disk = shutil.disk_usage(cortex.settings.data_dir)
@@ -62,6 +64,12 @@ async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     except CortexError as error:
         body["status"] = "unavailable"
         body["db"] = {"path": str(cortex.settings.db_path), "ok": False, "error": error.detail}
+        return Response(body, status_code=UNHEALTHY)
+    fault = await cortex.check_storage()
+    body["db"]["writable"] = fault is None
+    if fault is not None:
+        body["status"] = fault.code
+        body["db"]["write_error"] = {"code": fault.code, "detail": fault.detail}
         return Response(body, status_code=UNHEALTHY)
     if cortex.integrity_failures:
         body["status"] = "integrity_failure"

@@ -79,9 +79,12 @@ _STATUS: tuple[tuple[type[CortexError], int], ...] = (
     (AgentInactive, HTTP_409_CONFLICT),
     (ReadOnlyStore, HTTP_409_CONFLICT),
     (RateLimited, HTTP_429_TOO_MANY_REQUESTS),
+    # a damaged file (DatabaseCorrupt) is an IntegrityError: 500, and health turns red
     (IntegrityError, HTTP_500_INTERNAL_SERVER_ERROR),
     (Overloaded, HTTP_503_SERVICE_UNAVAILABLE),
     (ShuttingDown, HTTP_503_SERVICE_UNAVAILABLE),
+    # DiskFull and StorageReadOnly too: transient, nothing written, retry (Retry-After);
+    # 503 rather than WebDAV's 507, which generic clients do not retry
     (StorageError, HTTP_503_SERVICE_UNAVAILABLE),
     (DatabaseLocked, HTTP_503_SERVICE_UNAVAILABLE),
     (SchemaTooNew, HTTP_503_SERVICE_UNAVAILABLE),
@@ -104,7 +107,8 @@ def error_responses() -> dict[int, ResponseSpec]:
         HTTP_409_CONFLICT: "conflicts with the current state",
         HTTP_413_REQUEST_ENTITY_TOO_LARGE: "the body is over the limit",
         HTTP_429_TOO_MANY_REQUESTS: "rate limited; see Retry-After",
-        HTTP_503_SERVICE_UNAVAILABLE: "overloaded or shutting down; see Retry-After",
+        HTTP_503_SERVICE_UNAVAILABLE: "overloaded, shutting down, or the disk is full or "
+                                      "read-only; see Retry-After",
     }
     return {status: ResponseSpec(data_container=Problem, description=text,
                                  media_type=PROBLEM_JSON)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import anyio
 import msgspec
+import sqlean
 import typer
 from rich.progress import Progress
 
@@ -28,6 +29,7 @@ from cortex.config import DEFAULT_DB_PATH
 from cortex.core import validation as v
 from cortex.core.timeutil import to_micros
 from cortex.db.connect import connect_file_readonly
+from cortex.engine.storage import open_failure
 from cortex.errors import CortexError, FactIsRedacted, FactNotFound, InvalidInput
 
 
@@ -282,13 +284,16 @@ def migrate(
     from cortex.db.migrations import pending
 
     if check:
-        conn = connect_file_readonly(Path(db))
         try:
-            waiting = pending(conn)
+            conn = connect_file_readonly(Path(db))
+            try:
+                waiting = pending(conn)
+            finally:
+                conn.close()
         except CortexError as error:
             _fail(error)
-        finally:
-            conn.close()
+        except sqlean.Error as error:  # a damaged or missing file: say so, no traceback
+            _fail(open_failure(error, Path(db)))
         for migration in waiting:
             typer.echo(f"pending: {migration.version} {migration.name}")
         if waiting:

@@ -11,11 +11,13 @@ statement (SPEC §9: 2 % vs 80 % of the raw ceiling).
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import aiosqlite
+import anyio
 import sqlean
 import sqlite_vec
 
@@ -70,13 +72,30 @@ def connect_reader_sync(settings: Settings) -> sqlite3.Connection:
 
 
 async def open_writer(settings: Settings) -> aiosqlite.Connection:
-    conn = aiosqlite.Connection(lambda: connect_writer_sync(settings), iter_chunk_size=64)
-    return await conn
+    return await _connected(
+        aiosqlite.Connection(lambda: connect_writer_sync(settings), iter_chunk_size=64))
 
 
 async def open_reader(settings: Settings) -> aiosqlite.Connection:
-    conn = aiosqlite.Connection(lambda: connect_reader_sync(settings), iter_chunk_size=64)
-    return await conn
+    return await _connected(
+        aiosqlite.Connection(lambda: connect_reader_sync(settings), iter_chunk_size=64))
+
+
+async def _connected(conn: aiosqlite.Connection) -> aiosqlite.Connection:
+    """Await the connection; if connecting fails, wait for its thread to end first.
+
+    aiosqlite stops the thread of a failed connect without waiting for it, and the
+    thread then reports to the event loop: if the loop closed meanwhile (a CLI command
+    that exits on the error), the thread dies with a stray traceback on stderr.
+    """
+    try:
+        return await conn
+    except BaseException:
+        thread = getattr(conn, "_thread", None)
+        if isinstance(thread, threading.Thread) and thread.is_alive():
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(thread.join, 5.0)
+        raise
 
 
 async def run_sync(

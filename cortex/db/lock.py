@@ -7,6 +7,7 @@ a second process gets.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import socket
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 from types import TracebackType
 
-from cortex.errors import DatabaseLocked
+from cortex.errors import DatabaseLocked, DiskFull, StorageReadOnly
 
 
 class DatabaseLock:
@@ -26,9 +27,23 @@ class DatabaseLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        """Take the lock or raise ``DatabaseLocked`` naming the current holder."""
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        """Take the lock or raise ``DatabaseLocked`` naming the current holder.
+
+        Raises:
+            DatabaseLocked: another process holds it.
+            StorageReadOnly, DiskFull: the database's directory cannot be written.
+        """
+        try:
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise StorageReadOnly(str(self.db_path), f"{self.lock_path}: {error.strerror}"
+                                      ) from error
+            if error.errno == errno.ENOSPC:
+                raise DiskFull(str(self.db_path), f"{self.lock_path}: {error.strerror}"
+                               ) from error
+            raise
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -19,6 +19,15 @@ from cortex.errors import IntegrityError, LedgerTampered
 from cortex.trust import Witness
 
 
+def damaged_pages(conn: sqlite3.Connection, limit: int = 3) -> list[str]:
+    """SQLite's own structural check of the whole file (``PRAGMA quick_check``): the
+    problems it names (a damaged page, a truncated file), empty when the file is sound.
+    Linear in the file's size, like the full ledger scan it precedes."""
+    rows = conn.execute(f"PRAGMA quick_check({int(limit)})").fetchall()
+    found = [str(row[0]) for row in rows]
+    return [] if found == ["ok"] else found
+
+
 def witnessed_checkpoint(witness: Witness | None, verifier_key: str) -> CheckpointBody | None:
     if witness is None or witness.note is None:
         return None

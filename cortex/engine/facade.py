@@ -45,6 +45,7 @@ from cortex.engine.messages import (
     LedgerSize,
     ListRedacted,
     ListVotes,
+    ProbeStorage,
     ReadQuery,
     Recall,
     RedactFact,
@@ -56,7 +57,7 @@ from cortex.engine.messages import (
 from cortex.engine.readers import ReaderActor
 from cortex.engine.search_api import run_search
 from cortex.engine.writer import WriterActor
-from cortex.errors import IntegrityError, InvalidInput, Overloaded, ShuttingDown
+from cortex.errors import CortexError, IntegrityError, InvalidInput, Overloaded, ShuttingDown
 from cortex.ids import new_fact_id
 from cortex.log import configure_logging
 from cortex.model import Fact, FactPage, SearchResults, Vote, VoteResult
@@ -464,6 +465,17 @@ class Cortex:
             root_hash=self._writer_actor.head.root().hex(),
         )
 
+    async def check_storage(self) -> CortexError | None:
+        """The storage fault that failed the last write, if it still holds.
+
+        While one is recorded, this makes one tiny probe write, so a fault that cleared
+        is noticed even with no writes coming in (``/health`` calls it).
+        """
+        if self._writer_actor.storage_fault is not None:
+            with contextlib.suppress(CortexError):
+                await self._write(ProbeStorage())
+        return self._writer_actor.storage_fault
+
     # --- plumbing -----------------------------------------------------------------
 
     def _wake_indexer(self) -> None:
@@ -489,17 +501,24 @@ class Cortex:
         return self.settings.tenant if tenant is None else v.check_name("tenant", tenant)
 
     async def _write(self, command: WriteCommand) -> Any:
-        return await _ask(self._writer, command)
+        try:
+            return await _ask(self._writer, command)
+        except IntegrityError as error:  # a damaged page met by a write (DatabaseCorrupt)
+            self._integrity_failure(error)
+            raise
 
     async def _read(self, query: ReadQuery) -> Any:
         try:
             return await _ask(self._readers, query)
         except IntegrityError as error:
-            log.error("cortex.integrity_failure", detail=error.detail, seq=error.seq,
-                      fact_id=error.fact_id)
-            self.integrity_failures.append(error)
-            del self.integrity_failures[:-10]
+            self._integrity_failure(error)
             raise
+
+    def _integrity_failure(self, error: IntegrityError) -> None:
+        log.error("cortex.integrity_failure", code=error.code, detail=error.detail,
+                  seq=error.seq, fact_id=error.fact_id)
+        self.integrity_failures.append(error)
+        del self.integrity_failures[:-10]
 
 
 async def _ask(ref: ActorRef[Any], message: Any) -> Any:

@@ -121,9 +121,14 @@ class StoreVectors:
     up_to_rowid: int
 
 
+@dataclass(frozen=True, slots=True)
+class ProbeStorage:
+    """Make one tiny write outside the ledger: does the database take writes again?"""
+
+
 WriteCommand = (StoreFact | StoreFacts | UpdateFact | DeprecateFact | RedactFact
                 | MakeCheckpoint | RegisterAgent | DeactivateAgent | CastVote | CreateKey
-                | RevokeKey | TouchKeys | StoreVectors)
+                | RevokeKey | TouchKeys | StoreVectors | ProbeStorage)
 
 # --- writer replies ------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import time
 from typing import assert_never
 
 import aiosqlite
+import sqlean
 
 from actors import Actor
 from cortex.config import Settings
@@ -46,6 +47,7 @@ from cortex.engine.messages import (
     TextSearch,
     VectorSearch,
 )
+from cortex.engine.storage import translate
 
 
 class ReaderActor(Actor[ReadQuery]):
@@ -67,6 +69,16 @@ class ReaderActor(Actor[ReadQuery]):
             await conn.close()
 
     async def handle(self, message: ReadQuery) -> object:
+        """Answer ``message``; a damaged page is ``DatabaseCorrupt``, never a bare error."""
+        try:
+            return await self._answer(message)
+        except sqlean.DatabaseError as error:
+            typed = translate(error, str(self.settings.db_path))
+            if typed is None:
+                raise
+            raise typed from error
+
+    async def _answer(self, message: ReadQuery) -> object:
         assert self.conn is not None, "on_start opened the connection"
         conn, verifier, trusted = self.conn, self.verifier, self.trusted
         match message:

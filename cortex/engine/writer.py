@@ -30,7 +30,7 @@ from cortex.config import Settings
 from cortex.core.extraction import configured_tools
 from cortex.db import migrations, mutations
 from cortex.db.connect import open_writer, run_sync
-from cortex.db.opening import establish_head
+from cortex.db.opening import damaged_pages, establish_head
 from cortex.db.rows import checkpoint_from_row
 from cortex.db.trusted import TrustedHeads
 from cortex.engine.messages import (
@@ -45,6 +45,7 @@ from cortex.engine.messages import (
     FactStored,
     FactUpdated,
     MakeCheckpoint,
+    ProbeStorage,
     RedactFact,
     RegisterAgent,
     RevokeKey,
@@ -55,24 +56,20 @@ from cortex.engine.messages import (
     UpdateFact,
     WriteCommand,
 )
-from cortex.errors import LedgerTampered, ReadOnlyStore, StorageError
+from cortex.engine.storage import WriterFailed, batch_failure, inject_fault, open_failure, probe
+from cortex.errors import (
+    CortexError,
+    DatabaseCorrupt,
+    LedgerTampered,
+    ReadOnlyStore,
+    StorageError,
+)
 from cortex.trust import Witness, default_witness_path, read_witness, write_witness
 
 log = structlog.get_logger("cortex.writer")
 
 # SQLite errors are caught as ``sqlean.Error``: sqlean ships its own SQLite and its own
 # exception classes, which are not subclasses of the stdlib ``sqlite3`` ones.
-
-#: SQLite errors after which the connection itself is still sound (the batch just failed).
-_RECOVERABLE = ("database or disk is full", "attempt to write a readonly database")
-
-
-class WriterFailed(StorageError):
-    """Raised to every command of a batch that SQLite could not commit."""
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__(f"the database refused the write: {error}")
-        self.fatal = not any(text in str(error) for text in _RECOVERABLE)
 
 
 @dataclass(slots=True)
@@ -85,6 +82,8 @@ class BatchContext:
     witness_path: Path
     #: a slow disk, for tests: seconds to wait before each COMMIT
     commit_delay: float = 0.0
+    #: fault injection, for tests: see ``cortex.engine.storage.inject_fault``
+    fault_file: Path | None = None
     made: list[str] = field(default_factory=list)
     entity_ids: mutations.EntityIds = field(default_factory=mutations.EntityIds)
 
@@ -125,6 +124,9 @@ def apply_command(
             return mutations.store_vectors(conn, model, vectors, up_to_rowid)
         case TouchKeys(last_used):
             mutations.touch_keys(conn, last_used)
+            return None
+        case ProbeStorage():
+            probe(conn)
             return None
         case _:
             assert_never(command)
@@ -183,6 +185,7 @@ def run_batch(
             _checkpoint(conn, ledger, context, "auto", size)
         if context.commit_delay:
             time.sleep(context.commit_delay)
+        inject_fault(context.fault_file)
         conn.execute("COMMIT")
     except BaseException as error:
         _rollback_quietly(conn)
@@ -281,13 +284,51 @@ class WriterActor(BatchActor[WriteCommand]):
         self.trusted = trusted
         self.witness_path = settings.witness_path or default_witness_path(signer.origin)
         self.context = BatchContext(signer, settings.checkpoint_every, trusted,
-                                    self.witness_path, settings.commit_delay_ms / 1000)
+                                    self.witness_path, settings.commit_delay_ms / 1000,
+                                    settings.fault_file)
+        #: why the last batch could not commit (cleared by the next batch that commits):
+        #: ``/health`` is unhealthy while it is set
+        self.storage_fault: CortexError | None = None
+        #: the first open succeeded (later opens are restarts after a crash)
+        self._started = False
         #: problems found at open; non-empty only in forensic (``allow_tampered``) mode
         self.tampered: list[str] = []
 
     async def on_start(self) -> None:
+        """Open, migrate and verify the database.
+
+        At the first start a failure is raised (the store is refused). At a restart after
+        a crash it is not: the writer stays up without a connection, answers every batch
+        with the error and retries the open before each, so a fault that outlasts the
+        runtime's restart budget never takes the writer down for good.
+
+        Raises:
+            DatabaseCorrupt: SQLite finds the file damaged (names the file).
+            DiskFull, StorageReadOnly, StorageError: the file cannot be opened or written.
+            LedgerTampered: the ledger does not verify against the witness.
+        """
+        try:
+            try:
+                await self._open()
+            except sqlean.Error as error:
+                raise open_failure(error, self.settings.db_path) from error
+        except CortexError as error:
+            if not self._started:
+                raise
+            self.storage_fault = error
+            log.error("writer.reopen_failed", code=error.code, error=error.detail)
+            return
+        self._started = True
+
+    async def _open(self) -> None:
+        inject_fault(self.settings.fault_file)  # a disk that fails reopening too
         self.conn = await open_writer(self.settings)
         try:
+            if self.settings.verify_on_open == "full":
+                damage = await run_sync(self.conn, damaged_pages)
+                if damage:
+                    raise DatabaseCorrupt(str(self.settings.db_path),
+                                          "PRAGMA quick_check: " + "; ".join(damage))
             applied = await run_sync(self.conn, migrations.apply_pending)
             if GRAPH_MIGRATION in applied:
                 tools = configured_tools(self.settings.graph_tools)
@@ -340,19 +381,34 @@ class WriterActor(BatchActor[WriteCommand]):
             await conn.close()
 
     def is_fatal(self, error: BaseException) -> bool:
-        return isinstance(error, WriterFailed) and error.fatal
+        # a damaged page may be the connection's cache as much as the file: reopen (and,
+        # with verify_on_open="full", re-check the whole file before taking writes again)
+        return isinstance(error, DatabaseCorrupt) or (
+            isinstance(error, WriterFailed) and error.fatal)
 
     async def handle_batch(self, batch: Sequence[Envelope[WriteCommand]]) -> Sequence[object]:
-        assert self.conn is not None, "on_start opened the connection"
+        if self.conn is None:  # a restart could not reopen it: try again, now
+            await self.on_start()
+            if self.conn is None:
+                fault = self.storage_fault or StorageError(
+                    f"cannot open the database {self.settings.db_path}")
+                return [fault] * len(batch)
         if self.tampered:
             refusal = ReadOnlyStore("the store failed verification at open and is open "
                                     "read-only for inspection (allow_tampered)")
             return [refusal] * len(batch)
         commands = [envelope.message for envelope in batch]
         started = time.perf_counter()
-        with anyio.CancelScope(shield=True):
-            results, self.head = await run_sync(self.conn, run_batch, self.head, commands,
-                                                self.context)
+        try:
+            with anyio.CancelScope(shield=True):
+                results, self.head = await run_sync(self.conn, run_batch, self.head, commands,
+                                                    self.context)
+        except WriterFailed as failure:
+            self.storage_fault = batch_failure(failure, self.settings.db_path)
+            log.error("writer.batch_failed", size=len(batch), code=self.storage_fault.code,
+                      error=str(failure.error))
+            raise self.storage_fault from failure
+        self.storage_fault = None
         log.debug(
             "writer.batch",
             size=len(batch),
