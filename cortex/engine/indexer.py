@@ -128,6 +128,9 @@ class IndexerActor(Actor[Wake]):
             vectors = await self.embeddings.embed_for_index([c for _, _, c in batch])
             rows = [(rowid, vector.tobytes()) for (rowid, _, _), vector in
                     zip(batch, vectors, strict=True)]
-            await self.writer.ask(StoreVectors(MODEL_ID, rows, batch[-1][0]))
+            # a short batch was the last live fact: a model change is then complete
+            final = self.stale_models and len(batch) < BATCH
+            await self.writer.ask(StoreVectors(MODEL_ID, rows, batch[-1][0], final=final))
+            self.stale_models = self.stale_models and not final
             self.progress.advance(batch[-1][0], batch[-1][1])
             log.debug("indexer.batch", size=len(batch), up_to_seq=batch[-1][1])
