@@ -3,22 +3,24 @@
 A search waits on its query embedding, the indexer does not wait on anyone, so they do
 not share the model first come first served. Every model run goes through ``ModelLanes``:
 
-- **query lane**: callers queue their texts; whoever finds the model idle becomes the
-  runner and embeds everything queued, up to ``QUERY_BATCH`` texts per run, until the
-  queue is empty. Fifty concurrent callers therefore cost a few batched runs, not fifty.
-- **index lane**: a batch is cut into slices of ``INDEX_SLICE`` texts; each slice starts
-  only when the model is idle *and* no query is queued. A query arriving mid-batch waits
-  for at most the one slice already running (a few ms of short texts), then goes first.
+- **query lane**: callers queue their texts; whoever finds no query run in progress
+  becomes the runner and embeds everything queued, up to ``QUERY_BATCH`` texts per run,
+  until the queue is empty. Fifty concurrent callers cost a few batched runs, not fifty.
+  A query run starts at once: it never waits for the index lane.
+- **index lane**: a batch is cut into slices of ``INDEX_SLICE`` texts; a slice starts only
+  when no query is queued or running. A query arriving mid-batch therefore shares the
+  cores with at most the one slice already running (a few ms of short texts), and the
+  rest of the batch waits until the queries are done.
 
-The model itself runs in a worker thread (onnxruntime releases the GIL), one run at a
-time: two concurrent runs would only split the same cores and both finish later.
+Runs happen in worker threads (onnxruntime releases the GIL and its session is
+thread-safe); at most two at once, one per lane.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -31,6 +33,8 @@ QUERY_BATCH = 32
 INDEX_SLICE = 8
 
 EmbedFn = Callable[[list[str]], np.ndarray]
+#: how a run leaves the event loop: ``anyio.to_thread.run_sync`` (tests pin it in-loop)
+Offload = Callable[[EmbedFn, list[str]], Awaitable[np.ndarray]]
 
 
 class LaneStatistics(NamedTuple):
@@ -44,6 +48,9 @@ class LaneStatistics(NamedTuple):
     index_texts: int
     #: callers waiting in the query lane now
     queries_waiting: int
+    #: whether a run of each lane is in progress now
+    query_running: bool
+    index_running: bool
 
 
 @dataclass(slots=True, eq=False)
@@ -57,26 +64,28 @@ class _Job:
 class ModelLanes:
     """Arbitrates one model between the query lane and the index lane (see module doc)."""
 
-    def __init__(self) -> None:
+    def __init__(self, offload: Offload | None = None) -> None:
+        self._offload: Offload = offload or _in_thread
         self._queries: deque[_Job] = deque()
-        self._busy = False
+        self._query_busy = False
+        self._index_busy = False
         self._changed = anyio.Event()
         self._counts = [0, 0, 0, 0]
 
     def statistics(self) -> LaneStatistics:
         query_runs, query_texts, index_runs, index_texts = self._counts
         return LaneStatistics(query_runs, query_texts, index_runs, index_texts,
-                              len(self._queries))
+                              len(self._queries), self._query_busy, self._index_busy)
 
     async def query(self, run: EmbedFn, texts: Sequence[str]) -> np.ndarray:
         """Embed ``texts`` ahead of any index slice not yet started; callers that queue
-        while the model is busy share its next run. Errors of a run reach every caller
+        while a query run is in progress share the next one. Errors of a run reach every caller
         whose texts were in it."""
         job = _Job(list(texts))
         self._queries.append(job)
         try:
             while not job.done.is_set():
-                if self._busy:
+                if self._query_busy:
                     await self._wait_changed()
                 else:
                     await self._serve_queries(run)
@@ -93,17 +102,17 @@ class ModelLanes:
 
     async def index(self, run: EmbedFn, texts: Sequence[str]) -> np.ndarray:
         """Embed ``texts`` in slices of ``INDEX_SLICE``, each started only when no query
-        waits. Returns the vectors of all ``texts``, in order."""
+        is queued or running (and no other slice is). Returns the vectors, in order."""
         pieces = []
         for start in range(0, len(texts), INDEX_SLICE):
             piece = list(texts[start:start + INDEX_SLICE])
-            while self._busy or self._queries:
+            while self._query_busy or self._queries or self._index_busy:
                 await self._wait_changed()
-            self._busy = True
+            self._index_busy = True
             try:
-                pieces.append(await anyio.to_thread.run_sync(run, piece))
+                pieces.append(await self._offload(run, piece))
             finally:
-                self._busy = False
+                self._index_busy = False
                 self._signal()
             self._counts[2] += 1
             self._counts[3] += len(piece)
@@ -111,7 +120,7 @@ class ModelLanes:
 
     async def _serve_queries(self, run: EmbedFn) -> None:
         """Run queued query jobs until none is left (the caller's own job among them)."""
-        self._busy = True
+        self._query_busy = True
         try:
             while self._queries:
                 jobs = [self._queries.popleft()]
@@ -121,7 +130,7 @@ class ModelLanes:
                     jobs.append(self._queries.popleft())
                 await self._run_jobs(run, jobs)
         finally:
-            self._busy = False
+            self._query_busy = False
             self._signal()
 
     async def _run_jobs(self, run: EmbedFn, jobs: list[_Job]) -> None:
@@ -129,7 +138,7 @@ class ModelLanes:
         vectors: np.ndarray | None = None
         failure: Exception | None = None
         try:
-            vectors = await anyio.to_thread.run_sync(run, texts)
+            vectors = await self._offload(run, texts)
         except Exception as error:  # noqa: BLE001 - it goes to every caller of the run
             failure = error
         except BaseException:
@@ -152,6 +161,10 @@ class ModelLanes:
         await self._changed.wait()
 
     def _signal(self) -> None:
-        """Wake every waiter to re-check the lanes (the model went idle, a job left)."""
+        """Wake every waiter to re-check the lanes (a run ended, a job left)."""
         self._changed.set()
         self._changed = anyio.Event()
+
+
+async def _in_thread(run: EmbedFn, texts: list[str]) -> np.ndarray:
+    return await anyio.to_thread.run_sync(run, texts)
