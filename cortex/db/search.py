@@ -111,8 +111,12 @@ def _rescored(
     found = conn.execute(f"SELECT fact_rowid, vector FROM fact_embeddings WHERE model = ?"
                          f" AND fact_rowid IN ({marks})", (index.model, *candidates)).fetchall()
     if len(found) < len(candidates):
+        # missing: deleted, or stored after this snapshot began (another reader loaded
+        # it into the shared index); only rows this snapshot should see are dead
         present = {rowid for rowid, _ in found}
-        index.forget([rowid for rowid in candidates if rowid not in present])
+        (visible,) = conn.execute("SELECT coalesce(max(fact_rowid), 0) FROM fact_embeddings"
+                                  " WHERE model = ?", (index.model,)).fetchone()
+        index.forget([r for r in candidates if r not in present and r <= visible])
     if not found:
         return []
     matrix = np.frombuffer(b"".join(blob for _, blob in found), np.float32).reshape(len(found), -1)

@@ -1,7 +1,10 @@
 """The KNN side of search: candidates from an in-memory projection, kept per reader.
 
 Scanning 100k float32 vectors costs ~60 ms in vec0 and ~9 ms in numpy, too much of a
-20 ms budget. Each reader therefore keeps, for the current model, the vectors projected
+20 ms budget, and vec0's quantized columns do not help here (bit[384]: recall@10 < 0.85
+even rescoring 160 candidates, which then costs ~35 ms; int8[384]: 65-107 ms; measured by
+scripts/bench/vec0_quantized.py). The process therefore keeps, for the current model, one
+index shared by the readers: the vectors projected
 onto their top ``PROJECTED`` principal components (a third of the bytes, fitted on the
 store's own vectors) plus tenant/project/kind codes. A search scores every row that
 passes the filters (so a filter can never shorten the result), takes the best
@@ -11,12 +14,15 @@ Small stores (under ``FIT_AT`` vectors) keep the exact vectors: the scan is then
 The index follows the table incrementally: one model's vectors arrive in increasing fact
 rowid order (the indexer's progress only moves forward), so each search first loads the
 rows after the last rowid it holds. A vector deleted since (its fact retired) is found
-missing when rescored and forgotten then. Not thread-safe: one per reader connection.
+missing when rescored and forgotten then. Readers call it from their connection threads:
+a lock serializes its methods; a reader whose snapshot is older than what the index
+holds just does not see the newer rows (they are missing from its rescoring, not dead).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -51,6 +57,7 @@ class VectorIndex:
         self._mean = np.zeros(DIMENSIONS, dtype=np.float32)
         self._basis: np.ndarray | None = None
         self._codes: dict[str, int] = {}
+        self._lock = threading.Lock()
         self._reset(DIMENSIONS)
 
     @property
@@ -66,8 +73,11 @@ class VectorIndex:
         self._bias = np.zeros(0, dtype=np.float32)
 
     def refresh(self, conn: sqlite3.Connection) -> None:
-        """Load the rows stored since the last refresh. Call inside the snapshot the
-        search then reads in (rescoring relies on it)."""
+        """Load the rows stored since the last refresh, as ``conn`` sees them."""
+        with self._lock:
+            self._refresh(conn)
+
+    def _refresh(self, conn: sqlite3.Connection) -> None:
         rows = _fetch(conn, self.model, self.loaded_rowid)
         if not rows:
             return
@@ -129,6 +139,13 @@ class VectorIndex:
     ) -> list[int]:
         """Fact rowids of the ``count`` best-scored rows that pass the filters, by the
         projected score (exact for a small index)."""
+        with self._lock:
+            return self._candidates(query, count, tenant, project, kind, projects)
+
+    def _candidates(
+        self, query: np.ndarray, count: int, tenant: str, project: str | None,
+        kind: str | None, projects: Sequence[str] | None,
+    ) -> list[int]:
         n = self._n
         mask = self._alive[:n] & self._equals(0, tenant)
         if project is not None:
@@ -156,7 +173,12 @@ class VectorIndex:
         return equal
 
     def forget(self, rowids: Sequence[int]) -> None:
-        """These rows' vectors were deleted (their facts retired): skip them from now on."""
+        """These rows' vectors were deleted (their facts retired): skip them from now on.
+        Precondition: deleted, not merely newer than the caller's snapshot."""
+        with self._lock:
+            self._forget(rowids)
+
+    def _forget(self, rowids: Sequence[int]) -> None:
         wanted = np.asarray(rowids, dtype=np.int64)
         where = np.searchsorted(self._rowids[: self._n], wanted)
         inside = where < self._n

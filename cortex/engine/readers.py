@@ -53,12 +53,13 @@ class ReaderActor(Actor[ReadQuery]):
     """Answers queries; every query is one synchronous function on the connection thread,
     and every fact it returns was verified against the ledger first."""
 
-    def __init__(self, settings: Settings, trusted: TrustedHeads) -> None:
+    def __init__(self, settings: Settings, trusted: TrustedHeads,
+                 vectors: VectorIndex | None = None) -> None:
         self.settings = settings
         self.trusted = trusted
         self.verifier = ReadVerifier(trusted, enabled=not settings.allow_tampered)
-        #: this connection's view of the vectors (see cortex/db/vector_index.py)
-        self.vectors = VectorIndex(MODEL_ID)
+        #: the current model's vectors, shared by the pool (see cortex/db/vector_index.py)
+        self.vectors = vectors or VectorIndex(MODEL_ID)
         self.conn: aiosqlite.Connection | None = None
 
     async def on_start(self) -> None:
