@@ -48,8 +48,9 @@ def candidate_count(k: int) -> int:
 class VectorIndex:
     """The current model's vectors of one store, projected, for candidate search."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, fit_at: int = FIT_AT) -> None:
         self.model = model
+        self.fit_at = fit_at
         #: the highest fact rowid loaded
         self.loaded_rowid = 0
         #: how many vectors the projection was fitted on (0: none, exact vectors)
@@ -82,7 +83,7 @@ class VectorIndex:
         if not rows:
             return
         total = self._n + len(rows)
-        if total >= FIT_AT and (self.fitted == 0 or total >= REFIT_GROWTH * self.fitted):
+        if total >= self.fit_at and (self.fitted == 0 or total >= REFIT_GROWTH * self.fitted):
             if self._n:
                 rows = _fetch(conn, self.model, 0)
             self._fit(np.frombuffer(b"".join(r[4] for r in rows), np.float32)

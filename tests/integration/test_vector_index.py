@@ -43,7 +43,7 @@ def realistic_vectors(base: np.ndarray, count: int, seed: int) -> np.ndarray:
 def base(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
     files = locate()
     embedder = Embedder(built_model(files, tmp_path_factory.mktemp("models")), files.tokenizer)
-    return real_embeddings(embedder, 400, seed=0)
+    return real_embeddings(embedder, 2100, seed=0)
 
 
 def _table(vectors: np.ndarray, projects: list[str]) -> sqlite3.Connection:
@@ -68,12 +68,13 @@ def recall_at_10(conn: sqlite3.Connection, index: VectorIndex, vectors: np.ndarr
 
 
 def test_recall_at_10_of_the_projection_is_at_least_098(base: np.ndarray) -> None:
-    vectors = realistic_vectors(base, 12_000, seed=1)
+    """On the model's own vectors of unrelated sentences: crowded neighbourhoods, the
+    hard case for any approximation (blends of a few vectors are easy for all)."""
+    vectors, queries = base[:2000], base[2000:]
     conn = _table(vectors, ["p"] * len(vectors))
-    index = VectorIndex(MODEL)
+    index = VectorIndex(MODEL, fit_at=1000)
     index.refresh(conn)
-    assert index.fitted == len(vectors), "a store this size is searched projected"
-    queries = realistic_vectors(base, 100, seed=2)
+    assert index.fitted == len(vectors), "searched through the projection"
     recall = recall_at_10(conn, index, vectors, queries)
     assert recall >= 0.98, recall
 
