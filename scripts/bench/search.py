@@ -186,7 +186,10 @@ async def searches(db: Path, words: Words, size: int, rows: Rows) -> None:
     rowids, matrix = vectors_of(db)
     async with Cortex.open(db, log_level="warning", durability="normal",
                            index_vectors=True) as cx:
-        await cx.search(words.query(), project="bench", mode="hybrid")  # load the index
+        await cx.embeddings.embedder()
+        started = time.perf_counter()
+        await cx.search(words.query(), project="bench", mode="semantic")  # loads the index
+        cold = time.perf_counter() - started
         figures: dict[str, list[float]] = {}
         for mode in ("text", "semantic", "hybrid"):
             queries = [words.query() for _ in range(60)]
@@ -213,6 +216,8 @@ async def searches(db: Path, words: Words, size: int, rows: Rows) -> None:
         rows.append((f"{mode} search, {size:,} facts, top 10",
                      f"{ms(with_)} with the query embedding; {ms(cached)} cached{ratio}"))
     rows.append((f"numpy brute-force cosine, {size:,} x 384 (baseline)", ms(scan)))
+    rows.append((f"first semantic search after open, {size:,} facts (loads the index)",
+                 f"{cold * 1000:,.0f} ms"))
     rows.append((f"semantic recall@10 vs exact scan, {size:,} facts",
                  f"{found / (10 * len(queries)):.3f}"))
 
