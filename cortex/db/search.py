@@ -146,8 +146,10 @@ def _visible(row: dict[str, Any], query: SearchFilter, at: int) -> bool:
 
 
 def pending_vectors(conn: sqlite3.Connection, tenant: str, after_rowid: int) -> int:
-    """Live facts of the tenant not embedded yet."""
+    """Live facts of the tenant not embedded yet. NOT INDEXED: the rowid range is the
+    selective term (usually empty); the planner would otherwise walk the tenant's whole
+    partial index of current facts (~10 ms per 100k, on every search)."""
     return int(conn.execute(
-        "SELECT count(*) FROM facts WHERE rowid > ? AND tenant = ? AND redacted = 0"
+        "SELECT count(*) FROM facts NOT INDEXED WHERE rowid > ? AND tenant = ? AND redacted = 0"
         " AND superseded_seq IS NULL AND deprecated_seq IS NULL", (after_rowid, tenant)
     ).fetchone()[0])

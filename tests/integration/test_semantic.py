@@ -1,4 +1,4 @@
-"""Search by meaning: the real model, the background indexer, vec0 filters, degradation."""
+"""Search by meaning: the real model, the indexer, filters inside the scan, degradation."""
 
 from __future__ import annotations
 
