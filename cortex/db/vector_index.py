@@ -86,9 +86,11 @@ class VectorIndex:
         if total >= self.fit_at and (self.fitted == 0 or total >= REFIT_GROWTH * self.fitted):
             if self._n:
                 rows = _fetch(conn, self.model, 0)
-            self._fit(np.frombuffer(b"".join(r[4] for r in rows), np.float32)
-                      .reshape(-1, DIMENSIONS))
-        self._append(rows)
+            vectors = _decoded(rows)
+            self._fit(vectors)
+        else:
+            vectors = _decoded(rows)
+        self._append(rows, vectors)
 
     def _fit(self, vectors: np.ndarray) -> None:
         sample = vectors[:: max(1, len(vectors) // FIT_SAMPLE)]
@@ -100,8 +102,8 @@ class VectorIndex:
         self.fitted = len(vectors)
         self._reset(PROJECTED)
 
-    def _append(self, rows: list[tuple[int, str, str, str, bytes]]) -> None:
-        vectors = np.frombuffer(b"".join(r[4] for r in rows), np.float32).reshape(-1, DIMENSIONS)
+    def _append(self, rows: list[tuple[int, str, str, str, bytes]], vectors: np.ndarray
+                ) -> None:
         projected, bias = self._project(vectors)
         start, end = self._n, self._n + len(rows)
         self._grow(end)
@@ -192,3 +194,7 @@ def _fetch(conn: sqlite3.Connection, model: str, after: int
     return conn.execute(
         "SELECT fact_rowid, tenant, project, kind, vector FROM fact_embeddings"
         " WHERE model = ? AND fact_rowid > ? ORDER BY fact_rowid", (model, after)).fetchall()
+
+
+def _decoded(rows: list[tuple[int, str, str, str, bytes]]) -> np.ndarray:
+    return np.frombuffer(b"".join(r[4] for r in rows), np.float32).reshape(-1, DIMENSIONS)
