@@ -246,9 +246,35 @@ CREATE TABLE relation_facts (
 CREATE INDEX relation_facts_by_edge ON relation_facts (source, target, type);
 """
 
+# Vectors move out of vec0 into a plain table that records each vector's model. vec0's
+# brute-force KNN over 100k float vectors takes ~60 ms here (its quantized bit/int8 forms
+# are either as slow or far below 0.98 recall@10); search now scans an in-memory projection
+# of these rows and rescores its candidates exactly (see cortex/db/vector_index.py).
+# Vectors of retired versions leave (only live versions are ever searched); the live ones
+# carry over with the model recorded in vector_progress (there was only ever one), so the
+# upgrade re-embeds nothing.
+_VECTOR_MODELS = """
+CREATE TABLE fact_embeddings (
+    fact_rowid  INTEGER PRIMARY KEY,    -- the live fact version's rowid in facts
+    tenant      TEXT NOT NULL,
+    project     TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    model       TEXT NOT NULL,          -- the model that made the vector (MODEL_ID)
+    vector      BLOB NOT NULL           -- float32[384], unit length
+) STRICT;
+-- Loading one model's vectors in order, and purging another model's.
+CREATE INDEX fact_embeddings_model ON fact_embeddings (model, fact_rowid);
+INSERT INTO fact_embeddings (fact_rowid, tenant, project, kind, model, vector)
+    SELECT v.fact_rowid, v.tenant, v.project, v.kind, p.model, v.embedding
+    FROM fact_vectors v JOIN (SELECT max(model) AS model FROM vector_progress) p
+    WHERE v.live = 1 AND p.model IS NOT NULL;
+DROP TABLE fact_vectors;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "facts_ledger_merkle_checkpoints", _FACTS_AND_LEDGER),
     Migration(2, "entity_graph", _ENTITY_GRAPH),
+    Migration(3, "vector_models", _VECTOR_MODELS),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

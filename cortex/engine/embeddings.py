@@ -3,13 +3,15 @@
 Loading is lazy so that opening a store costs nothing when no one embeds; the first call
 builds the ONNX graph into ``<data dir>/models/`` if needed (about a second), later opens
 reuse it. onnxruntime releases the GIL, so embedding does not stall the event loop.
+Query embeddings (``embed``, ``query_vector``) go before the indexer's (``embed_for_index``)
+and concurrent queries share model runs: see ``model_lanes``.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import numpy as np
@@ -17,6 +19,7 @@ import numpy as np
 from cortex.config import Settings
 from cortex.embed.model_files import MODEL_ID, ModelUnavailable, built_model, locate
 from cortex.embed.runtime import Embedder
+from cortex.engine.model_lanes import LaneStatistics, ModelLanes
 from cortex.errors import InvalidInput
 
 MAX_TEXTS = 256
@@ -24,15 +27,27 @@ MAX_TEXT_BYTES = 64 * 1024
 QUERY_CACHE = 1024
 
 
-class EmbeddingService:
-    """The process's one embedder (thread-safe), with its availability for ``/health``."""
+class TextEmbedder(Protocol):
+    """What the service runs: ``Embedder``, or a stand-in in tests."""
 
-    def __init__(self, settings: Settings) -> None:
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+class EmbeddingService:
+    """The process's one embedder (thread-safe), with its availability for ``/health``.
+
+    ``model`` replaces the real embedder (tests pin the model's timing with it)."""
+
+    def __init__(self, settings: Settings, model: TextEmbedder | None = None) -> None:
         self.settings = settings
-        self._embedder: Embedder | None = None
+        self._embedder: TextEmbedder | None = model
         self._loading = anyio.Lock()
-        self._limiter = anyio.CapacityLimiter(1)
+        self._lanes = ModelLanes()
         self._queries: OrderedDict[str, bytes] = OrderedDict()
+
+    def statistics(self) -> LaneStatistics:
+        """Model runs and texts per lane."""
+        return self._lanes.statistics()
 
     def status(self) -> dict[str, Any]:
         """Whether embeddings can work, without loading the model."""
@@ -43,7 +58,7 @@ class EmbeddingService:
                     "fix": error.context.get("fix")}
         return {"available": True, "model": MODEL_ID, "loaded": self._embedder is not None}
 
-    async def embedder(self) -> Embedder:
+    async def embedder(self) -> TextEmbedder:
         """The loaded embedder. Raises ``ModelUnavailable`` when the files are missing."""
         async with self._loading:
             if self._embedder is None:
@@ -64,10 +79,14 @@ class EmbeddingService:
         """
         checked = _check_texts(texts)
         embedder = await self.embedder()
-        vectors = await anyio.to_thread.run_sync(embedder.embed, checked,
-                                                 limiter=self._limiter)
+        vectors = await self._lanes.query(embedder.embed, checked)
         return [row.tolist() for row in vectors]
 
+    async def embed_for_index(self, texts: Sequence[str]) -> np.ndarray:
+        """float32 vectors for the indexer: yields the model to every queued query
+        between slices of a few texts. Raises ``ModelUnavailable`` without the model."""
+        embedder = await self.embedder()
+        return await self._lanes.index(embedder.embed, texts)
 
     async def query_vector(self, query: str) -> bytes:
         """A search query's embedding as float32 bytes, from a small LRU cache when the
@@ -76,7 +95,8 @@ class EmbeddingService:
         if cached is not None:
             self._queries.move_to_end(query)
             return cached
-        (vector,) = await self.embed([query])
+        embedder = await self.embedder()
+        (vector,) = await self._lanes.query(embedder.embed, [query])
         blob = np.asarray(vector, dtype=np.float32).tobytes()
         self._queries[query] = blob
         if len(self._queries) > QUERY_CACHE:

@@ -26,6 +26,8 @@ from cortex.db.lock import DatabaseLock
 from cortex.db.mutations.checkpoints import Signer
 from cortex.db.queries import RecallFilter
 from cortex.db.trusted import TrustedHeads
+from cortex.db.vector_index import VectorIndex
+from cortex.embed.model_files import MODEL_ID
 from cortex.engine.agents_api import AgentsHandle
 from cortex.engine.embeddings import EmbeddingService
 from cortex.engine.graph_api import GraphHandle
@@ -151,8 +153,9 @@ class Cortex:
                     enqueue_timeout=config.enqueue_timeout,
                     max_batch=config.max_batch,
                 )
+                vectors = VectorIndex(MODEL_ID)  # one per process, shared by the readers
                 readers = await system.spawn(
-                    lambda: ReaderActor(config, trusted),
+                    lambda: ReaderActor(config, trusted, vectors),
                     name="readers",
                     mailbox_size=config.reader_mailbox,
                     enqueue_timeout=config.enqueue_timeout,

@@ -3,9 +3,15 @@
 Stores never wait on the model (it embeds a few hundred texts/s, stores run at thousands).
 After a store the facade sends a ``Wake`` (the mailbox holds one, so wakes coalesce); the
 indexer then reads the fact rows after its progress mark on its own read-only connection,
-embeds up to ``BATCH`` texts in a worker thread (onnxruntime releases the GIL), and hands
-each batch of vectors to the writer as one command, which also advances the mark. The
-mark is in the database, so a restart resumes where the last committed batch ended.
+embeds up to ``BATCH`` texts through the model's index lane (which lets every waiting
+query embedding go first, see ``model_lanes``), and hands each batch of vectors to the
+writer as one command, which also advances the mark. The mark is in the database, so a
+restart resumes where the last committed batch ended.
+
+Progress is per model: after a model change (a new ``MODEL_ID``) the new model has no
+mark, so every live fact is embedded again in the background, each new vector replacing
+the old model's; search reads only the current model's vectors meanwhile, and once the
+new model has caught up the old model's leftovers and progress are purged.
 """
 
 from __future__ import annotations
@@ -68,6 +74,12 @@ def _progress(conn: sqlite3.Connection) -> tuple[int, int]:
     return (0, -1) if row is None else (int(row[0]), int(row[1]))
 
 
+def _other_models(conn: sqlite3.Connection) -> bool:
+    """Whether vectors of another model may remain (every model with vectors has a row)."""
+    return conn.execute("SELECT 1 FROM vector_progress WHERE model != ? LIMIT 1",
+                        (MODEL_ID,)).fetchone() is not None
+
+
 def _last_rowid(conn: sqlite3.Connection) -> tuple[int, int]:
     row = conn.execute("SELECT rowid, recorded_seq FROM facts ORDER BY rowid DESC LIMIT 1"
                        ).fetchone()
@@ -82,11 +94,14 @@ class IndexerActor(Actor[Wake]):
         self.writer = writer
         self.progress = progress
         self.conn: aiosqlite.Connection | None = None
+        #: another model's vectors are still stored: purge them once caught up
+        self.stale_models = False
 
     async def on_start(self) -> None:
         self.conn = await open_reader(self.settings)
         rowid, seq = await run_sync(self.conn, _progress)
         self.progress.advance(rowid, seq)
+        self.stale_models = await run_sync(self.conn, _other_models)
 
     async def on_stop(self) -> None:
         if self.conn is not None:
@@ -96,20 +111,26 @@ class IndexerActor(Actor[Wake]):
     async def handle(self, message: Wake) -> None:
         assert self.conn is not None
         try:
-            embedder = await self.embeddings.embedder()
+            await self.embeddings.embedder()
         except ModelUnavailable:
             return  # search answers in text mode; /health says why
         while True:
             batch = await run_sync(self.conn, _pending, self.progress.rowid, BATCH)
             if not batch:
                 rowid, seq = await run_sync(self.conn, _last_rowid)
-                if rowid > self.progress.rowid:  # only retired versions remained
-                    await self.writer.ask(StoreVectors(MODEL_ID, [], rowid))
+                # only retired versions remained, or a model change is complete
+                if rowid > self.progress.rowid or self.stale_models:
+                    await self.writer.ask(StoreVectors(MODEL_ID, [], rowid,
+                                                       final=self.stale_models))
+                    self.stale_models = False
                     self.progress.advance(rowid, seq)
                 return
-            vectors = await anyio.to_thread.run_sync(embedder.embed, [c for _, _, c in batch])
+            vectors = await self.embeddings.embed_for_index([c for _, _, c in batch])
             rows = [(rowid, vector.tobytes()) for (rowid, _, _), vector in
                     zip(batch, vectors, strict=True)]
-            await self.writer.ask(StoreVectors(MODEL_ID, rows, batch[-1][0]))
+            # a short batch was the last live fact: a model change is then complete
+            final = self.stale_models and len(batch) < BATCH
+            await self.writer.ask(StoreVectors(MODEL_ID, rows, batch[-1][0], final=final))
+            self.stale_models = self.stale_models and not final
             self.progress.advance(batch[-1][0], batch[-1][1])
             log.debug("indexer.batch", size=len(batch), up_to_seq=batch[-1][1])

@@ -114,11 +114,13 @@ class TouchKeys:
 
 @dataclass(frozen=True, slots=True)
 class StoreVectors:
-    """The indexer's batch: (fact rowid, float32 blob) per fact version."""
+    """The indexer's batch: (fact rowid, float32 blob) per fact version. ``final``: the
+    model has caught up with every fact, so other models' vectors are purged."""
 
     model: str
     vectors: list[tuple[int, bytes]]
     up_to_rowid: int
+    final: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,9 @@ from cortex.db import proofs, queries
 from cortex.db.connect import open_reader, run_sync
 from cortex.db.search import pending_vectors, text_search, vector_search
 from cortex.db.trusted import TrustedHeads
+from cortex.db.vector_index import VectorIndex
 from cortex.db.verified import ReadVerifier, ledger_size
+from cortex.embed.model_files import MODEL_ID
 from cortex.engine.messages import (
     EntityWithFacts,
     ExplicitEntities,
@@ -54,10 +56,13 @@ class ReaderActor(Actor[ReadQuery]):
     """Answers queries; every query is one synchronous function on the connection thread,
     and every fact it returns was verified against the ledger first."""
 
-    def __init__(self, settings: Settings, trusted: TrustedHeads) -> None:
+    def __init__(self, settings: Settings, trusted: TrustedHeads,
+                 vectors: VectorIndex | None = None) -> None:
         self.settings = settings
         self.trusted = trusted
         self.verifier = ReadVerifier(trusted, enabled=not settings.allow_tampered)
+        #: the current model's vectors, shared by the pool (see cortex/db/vector_index.py)
+        self.vectors = vectors or VectorIndex(MODEL_ID)
         self.conn: aiosqlite.Connection | None = None
 
     async def on_start(self) -> None:
@@ -115,7 +120,8 @@ class ReaderActor(Actor[ReadQuery]):
                 return await run_sync(conn, text_search, verifier, search_filter, now)
             case VectorSearch(search_filter, vector):
                 now = time.time_ns() // 1000
-                return await run_sync(conn, vector_search, verifier, search_filter, vector, now)
+                return await run_sync(conn, vector_search, verifier, self.vectors, search_filter,
+                                     vector, now)
             case PendingVectors(tenant, after_rowid):
                 return await run_sync(conn, pending_vectors, tenant, after_rowid)
             case ListEntries(tenant, start, limit):

@@ -8,8 +8,10 @@ the model, or with indexing off, every mode answers from the text index and says
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
+
+import anyio
 
 from cortex.core import validation as v
 from cortex.core.ranking import reciprocal_rank_fusion
@@ -77,12 +79,10 @@ async def _hybrid(
     """Semantic: the KNN side alone. Hybrid: both sides fetch 2 × top_k, fused by
     reciprocal rank (k = 60) with the configured weights."""
     wide = dataclasses.replace(search_filter, top_k=min(2 * search_filter.top_k, 200))
-    vector = await cx.embeddings.query_vector(query)
-    by_vector: list[SearchHit] = await cx._read(VectorSearch(wide, vector))
     if mode == "semantic":
-        return by_vector[: search_filter.top_k]
-    by_text: list[SearchHit] = await cx._read(TextSearch(wide))
-    sides = {hit.fact.id: hit for hit in [*by_text, *by_vector]}
+        return (await _vector_side(cx, query, wide))[: search_filter.top_k]
+    by_vector, by_text = await _both_sides(cx, query, wide)
+    facts = {hit.fact.id: hit.fact for hit in [*by_text, *by_vector]}
     vector_hits = {hit.fact.id: hit for hit in by_vector}
     text_hits = {hit.fact.id: hit for hit in by_text}
     fused = reciprocal_rank_fusion(
@@ -93,7 +93,7 @@ async def _hybrid(
     )
     return [
         SearchHit(
-            fact=sides[fact_id].fact,
+            fact=facts[fact_id],
             score=score,
             vector_rank=vector_rank,
             vector_score=vector_hits[fact_id].vector_score if vector_rank else None,
@@ -103,3 +103,33 @@ async def _hybrid(
         )
         for fact_id, score, vector_rank, text_rank in fused[: search_filter.top_k]
     ]
+
+
+async def _both_sides(
+    cx: Cortex, query: str, wide: SearchFilter
+) -> tuple[list[SearchHit], list[SearchHit]]:
+    """The vector and the text side at once: the text side runs on another reader while
+    the query is embedded and the KNN runs. A side's error reaches the caller as itself
+    (not wrapped in an exception group); the other side is then cancelled."""
+    sides: dict[str, list[SearchHit]] = {}
+    errors: list[Exception] = []
+
+    async def side(name: str, search: Callable[[], Awaitable[list[SearchHit]]]) -> None:
+        try:
+            sides[name] = await search()
+        except Exception as error:  # noqa: BLE001 - re-raised below, unwrapped
+            errors.append(error)
+            tg.cancel_scope.cancel()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(side, "text", lambda: cx._read(TextSearch(wide)))
+        tg.start_soon(side, "vector", lambda: _vector_side(cx, query, wide))
+    if errors:
+        raise errors[0]
+    return sides["vector"], sides["text"]
+
+
+async def _vector_side(cx: Cortex, query: str, wide: SearchFilter) -> list[SearchHit]:
+    vector = await cx.embeddings.query_vector(query)
+    hits: list[SearchHit] = await cx._read(VectorSearch(wide, vector))
+    return hits

@@ -120,8 +120,8 @@ def apply_command(
                                         agent_id, name)
         case RevokeKey(tenant, key_id):
             return mutations.revoke_key(conn, ledger, tenant, key_id)
-        case StoreVectors(model, vectors, up_to_rowid):
-            return mutations.store_vectors(conn, model, vectors, up_to_rowid)
+        case StoreVectors(model, vectors, up_to_rowid, final):
+            return mutations.store_vectors(conn, model, vectors, up_to_rowid, final)
         case TouchKeys(last_used):
             mutations.touch_keys(conn, last_used)
             return None

@@ -24,6 +24,7 @@ from cortex.db.mutations.graph import (
     transfer_contribution,
 )
 from cortex.db.mutations.ledger import Ledger
+from cortex.db.mutations.vectors import drop_vector
 from cortex.db.rows import FACT_COLUMNS, fact_from_row, row_dict
 from cortex.errors import (
     FactConflict,
@@ -149,15 +150,11 @@ def _restate(
 
 
 def _sync_vector(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
-    """Keep the fact's vector (if indexed) in step: gone once redacted, marked not live
-    once superseded or deprecated, so the KNN filters it out instead of returning it."""
-    rowid = conn.execute("SELECT rowid FROM facts WHERE id = ?", (row["id"],)).fetchone()[0]
-    if row["redacted"]:
-        conn.execute("DELETE FROM fact_vectors WHERE fact_rowid = ?", (rowid,))
-        return
-    live = int(row["superseded_by"] is None and row["deprecated_seq"] is None)
-    conn.execute("UPDATE fact_vectors SET live = ? WHERE fact_rowid = ? AND live != ?",
-                 (live, rowid, live))
+    """Keep the fact's vector (if indexed) in step: only a live version keeps one, so a
+    redacted, superseded or deprecated version leaves the vector index."""
+    if row["redacted"] or row["superseded_by"] is not None or row["deprecated_seq"] is not None:
+        rowid = conn.execute("SELECT rowid FROM facts WHERE id = ?", (row["id"],)).fetchone()[0]
+        drop_vector(conn, rowid)
 
 
 def _live_row(conn: sqlite3.Connection, tenant: str, fact_id: str) -> dict[str, Any]:
