@@ -31,7 +31,7 @@ from cortex.embed.model_files import MODEL_ID
 from cortex.engine.messages import StoreVectors
 
 sys.path.insert(0, str(Path(__file__).parent))
-from search import sentence
+from search import Words, blends
 from writes import raw_inserts
 
 from scripts.bench.results import record
@@ -41,28 +41,25 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(samples), statistics.quantiles(samples, n=100)[98]
 
 
-async def give_random_vectors(cx: Cortex, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Random unit vectors for facts 1..size (rowid = seq + 1 in a store of plain stores),
-    through the writer command the indexer uses; the matrix is the numpy baseline's."""
-    vectors = rng.standard_normal((size, 384)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    for first in range(0, size, 2000):
-        batch = [(seq + 1, vectors[seq].tobytes()) for seq in range(first, min(first + 2000, size))]
-        await cx._write(StoreVectors(MODEL_ID, batch, first + len(batch)))
-    return vectors
-
-
-async def fill(db: Path, size: int, rng: np.random.Generator) -> tuple[float, np.ndarray]:
-    """Store ``size`` facts in batches of 1000 and give each a random unit vector."""
+async def fill(db: Path, size: int, words: Words, real: np.ndarray
+               ) -> tuple[float, np.ndarray]:
+    """Store ``size`` facts in batches of 1000, each batch's vectors written by the
+    writer command the indexer uses (rowid = position + 1 in a store of plain stores)."""
+    rng = np.random.default_rng(size)
+    vectors = np.empty((size, 384), dtype=np.float32)
     async with Cortex.open(db, log_level="warning", durability="normal",
                            index_vectors=False) as cx:
-        started = time.perf_counter()
+        stored = 0.0
         for first in range(0, size, 1000):
-            await cx.store_many([{"project": "bench", "content": sentence(rng)}
-                                 for _ in range(min(1000, size - first))])
-        bulk = size / (time.perf_counter() - started)
-        vectors = await give_random_vectors(cx, size, rng)
-    return bulk, vectors
+            count = min(1000, size - first)
+            facts = [{"project": "bench", "content": words.sentence()} for _ in range(count)]
+            began = time.perf_counter()
+            await cx.store_many(facts)
+            stored += time.perf_counter() - began
+            vectors[first:first + count] = blends(real, count, rng)
+            batch = [(first + i + 1, vectors[first + i].tobytes()) for i in range(count)]
+            await cx._write(StoreVectors(MODEL_ID, batch, first + count))
+    return size / stored, vectors
 
 
 async def concurrent_stores(cx: Cortex, count: int, callers: int) -> float:
@@ -77,24 +74,34 @@ async def concurrent_stores(cx: Cortex, count: int, callers: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-async def measure(db: Path, size: int, vectors: np.ndarray, rng: np.random.Generator,
-                  queries: int) -> dict[str, float]:
-    started = time.perf_counter()
-    async with Cortex.open(db, log_level="warning", durability="full",
+async def real_embeddings(words: Words, count: int) -> np.ndarray:
+    async with Cortex.open(Path(tempfile.mkdtemp()) / "model" / "c.db", log_level="warning",
                            index_vectors=False) as cx:
-        opened = time.perf_counter() - started
-        rate = await concurrent_stores(cx, 3000, 100)
-        await cx.embeddings.embedder()  # load the model before timing
-        result = {"open_s": opened, "store_rate": rate}
+        texts = [words.sentence() for _ in range(count)]
+        chunks = [await cx.embed(texts[i:i + 32]) for i in range(0, count, 32)]
+    return np.asarray([v for chunk in chunks for v in chunk], dtype=np.float32)
+
+
+async def measure(db: Path, vectors: np.ndarray, words: Words,
+                  queries: int) -> dict[str, float]:
+    """Open (timed), search (nothing is pending, so the indexer stays idle), then reopen
+    without the indexer to time concurrent stores, which would otherwise wake it."""
+    started = time.perf_counter()
+    async with Cortex.open(db, log_level="warning", index_vectors=True) as cx:
+        result = {"open_s": time.perf_counter() - started}
+        await cx.search(words.query(), project="bench", mode="semantic")  # load model, index
         for mode in ("text", "hybrid"):
-            samples = []
+            samples: list[float] = []
             for _ in range(queries):
-                query = sentence(rng)  # fresh each time: no cached query vector
+                query = words.query() + f" {len(samples)}"  # never a cached query vector
                 began = time.perf_counter()
                 await cx.search(query, project="bench", top_k=10, mode=mode)
                 samples.append((time.perf_counter() - began) * 1000)
             result[f"{mode}_p50"], result[f"{mode}_p99"] = percentiles(samples)
-        query = np.asarray((await cx.embed([sentence(rng)]))[0], dtype=np.float32)
+        query = np.asarray((await cx.embed([words.query()]))[0], dtype=np.float32)
+    async with Cortex.open(db, log_level="warning", durability="full",
+                           index_vectors=False) as cx:
+        result["store_rate"] = await concurrent_stores(cx, 3000, 100)
     samples = []
     for _ in range(30):
         began = time.perf_counter()
@@ -113,12 +120,13 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="cortex-bench-scaling-"))
     os.environ.setdefault("XDG_STATE_HOME", str(tmp / "state"))
     ceiling = raw_inserts(tmp / "raw.db", 20_000, 100, "FULL")["rate"]
+    words = Words(3)
+    real = anyio.run(real_embeddings, words, 1000)
     rows = []
     for size in sizes:
-        rng = np.random.default_rng(size)
         db = tmp / f"scale-{size}" / "cortex.db"
-        bulk, vectors = anyio.run(fill, db, size, rng)
-        result = anyio.run(measure, db, size, vectors, rng, 40 if args.quick else 100)
+        bulk, vectors = anyio.run(fill, db, size, words, real)
+        result = anyio.run(measure, db, vectors, words, 40 if args.quick else 100)
         rows.append((size, bulk, result))
         record("scaling", f"Cortex.store, 100 callers, FULL, at {size:,} facts",
                result["store_rate"], "facts/s", baseline=ceiling,
