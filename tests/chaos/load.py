@@ -1,0 +1,155 @@
+"""Clients that hammer a real server from threads and record every answer in ``Acks``.
+
+Each operation knows which answers are legitimate. A transport error (the server was
+killed under the request) puts the write in doubt; any answer outside the legitimate ones
+(a 500, a 422, a 409 where none can happen) is recorded as unexpected and fails the test.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import httpx
+
+from tests.chaos.kit import Acks
+
+
+@dataclass
+class Targets:
+    """What votes and updates aim at (shared by every client, appended to as they go)."""
+
+    agents: list[str]
+    facts: list[str] = field(default_factory=list)
+
+
+class HttpClient:
+    """One client: an ``httpx.Client``, a seeded random source, the shared record."""
+
+    def __init__(self, url: str, key: str, acks: Acks, targets: Targets, name: str,
+                 seed: int, timeout: float = 30) -> None:
+        self.http = httpx.Client(base_url=url, timeout=timeout,
+                                 headers={"Authorization": f"Bearer {key}"})
+        self.acks, self.targets, self.name = acks, targets, name
+        self.rng = random.Random(seed)
+        self.made = 0
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _id(self) -> str:
+        self.made += 1
+        return f"{self.name}-{self.made}"
+
+    def _send(self, op: str, method: str, path: str, ok: Sequence[int],
+              json: object = None) -> httpx.Response | None:
+        """Send one request; ``None`` if it never got an answer. Counts the outcome and
+        records answers outside ``ok`` (and 503, which is always legitimate)."""
+        try:
+            response = self.http.request(method, path, json=json)
+        except httpx.TransportError as error:
+            self.acks.count(op, type(error).__name__)
+            return None
+        self.acks.count(op, response.status_code)
+        if response.status_code not in ok and response.status_code != 503:
+            with self.acks.lock:
+                self.acks.unexpected.append(f"{op} {response.status_code} {response.text[:300]}")
+        return response
+
+    def store(self) -> None:
+        fact_id = self._id()
+        content = f"fact {fact_id}: {self.rng.random()}"
+        with self.acks.lock:
+            self.acks.doubtful[fact_id] = content
+        self.resend(fact_id, content)
+
+    def resend(self, fact_id: str, content: str) -> bool:
+        """(Re)store a fact by its id; True once acknowledged (idempotent on replay)."""
+        response = self._send("store", "POST", "/v1/facts", (201,),
+                              {"project": "chaos", "content": content, "id": fact_id})
+        if response is None or response.status_code != 201:
+            return False
+        body = response.json()
+        assert body["id"] == fact_id and body["content"] == content
+        with self.acks.lock:
+            self.acks.stored[fact_id] = content
+            self.acks.doubtful.pop(fact_id, None)
+            self.targets.facts.append(fact_id)
+        return True
+
+    def store_many(self) -> None:
+        items = [{"project": "chaos", "content": f"batch item {self.rng.random()}",
+                  "id": self._id()} for _ in range(self.rng.randint(2, 6))]
+        ids = tuple(str(item["id"]) for item in items)
+        with self.acks.lock:
+            self.acks.batches.append(ids)
+            self.acks.doubtful.update({str(i["id"]): str(i["content"]) for i in items})
+        response = self._send("store_many", "POST", "/v1/facts:batch", (201,),
+                              {"facts": items})
+        if response is None or response.status_code != 201:
+            return
+        stored = {fact["id"]: fact["content"] for fact in response.json()["facts"]}
+        assert stored == {item["id"]: item["content"] for item in items}
+        with self.acks.lock:
+            self.acks.stored.update(stored)
+            for fact_id in ids:
+                self.acks.doubtful.pop(fact_id, None)
+            self.targets.facts.extend(ids)
+
+    def vote(self) -> None:
+        if not self.targets.facts:
+            return self.store()
+        fact_id = self.rng.choice(self.targets.facts)
+        agent_id = self.rng.choice(self.targets.agents)
+        value = self.rng.choice((1, 1, -1, 0))
+        # 409: the fact was superseded or deprecated meanwhile (the soak updates facts)
+        response = self._send("vote", "POST", f"/v1/facts/{fact_id}/votes", (200, 409),
+                              {"agent_id": agent_id, "value": value})
+        if response is not None and response.status_code == 200:
+            seq = response.json()["seq"]
+            if seq is not None:
+                with self.acks.lock:
+                    self.acks.votes.append((seq, fact_id, agent_id, value))
+        return None
+
+    def checkpoint(self) -> None:
+        response = self._send("checkpoint", "POST", "/v1/ledger/checkpoints", (201,))
+        if response is not None and response.status_code == 201:
+            body = response.json()
+            with self.acks.lock:
+                self.acks.checkpoints.append((body["tree_size"], bytes.fromhex(body["root_hash"])))
+
+
+def run_clients(clients: Sequence[HttpClient],
+                pick: Callable[[HttpClient], Callable[[], None]],
+                stop: threading.Event) -> list[threading.Thread]:
+    """Start one thread per client, each running ``pick(client)()`` until ``stop``."""
+
+    def loop(client: HttpClient) -> None:
+        try:
+            while not stop.is_set():
+                pick(client)()
+        except Exception as error:  # noqa: BLE001 - a thread's failure must fail the test
+            with client.acks.lock:
+                client.acks.unexpected.append(f"{client.name} crashed: {error!r}")
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=loop, args=(c,), name=c.name, daemon=True)
+               for c in clients]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def weighted(weights: dict[str, int]) -> Callable[[HttpClient], Callable[[], None]]:
+    """A ``pick`` that chooses the client's next operation by name, with these weights."""
+    names, counts = list(weights), list(weights.values())
+
+    def pick(client: HttpClient) -> Callable[[], None]:
+        op: Callable[[], None] = getattr(client, client.rng.choices(names, counts)[0])
+        return op
+
+    return pick

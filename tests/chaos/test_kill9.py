@@ -1,0 +1,116 @@
+"""``kill -9`` of a serving process under a storm of writes, again and again on one file.
+
+SPEC §6: an acknowledged write survives ``kill -9`` at any moment; after any crash the
+ledger verifies, the Merkle root matches a fresh recomputation, every acknowledged fact
+is present and no unacknowledged half-command is visible.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.chaos.kit import SEED, Acks, assert_acks_hold, assert_sound
+from tests.chaos.load import HttpClient, Targets, run_clients, weighted
+from tests.integration.ledger_check import naive_root
+from tests.integration.server_kit import Server, create_keys, start_server, stop_server
+
+pytestmark = pytest.mark.chaos
+
+ROUNDS = int(os.environ.get("CORTEX_KILL_ROUNDS", "20"))
+CLIENTS = 5
+#: no rate limit (the storm is the point); small checkpoint interval, so automatic
+#: checkpoints land inside the batches being killed
+SERVER = {"rate_limit_per_s": "0", "checkpoint_every": "40"}
+STORM = weighted({"store": 5, "store_many": 2, "vote": 4, "checkpoint": 1})
+
+
+def _check_after_restart(server: Server, acks: Acks, verifier: str | None) -> str:
+    """Every invariant, through the server and straight from the file; return the key."""
+    with server.client("acme-admin") as admin:
+        key = admin.get("/v1/ledger/public-key").json()["verifier_key"]
+        assert verifier in (None, key), "the signing key changed across a restart"
+        report = admin.get("/v1/ledger/verify").json()
+    assert report["ok"], report["problems"]
+    assert report["root_hash"] == naive_root(server.db, report["tree_size"]).hex()
+    assert_acks_hold(assert_sound(server.db, key), acks)
+    return str(key)
+
+
+def _retry_in_doubt(server: Server, acks: Acks, targets: Targets) -> None:
+    """A client that lost its answer retries with the same id: exactly one fact results."""
+    in_batches = {fact_id for batch in acks.batches for fact_id in batch}
+    retry = HttpClient(server.url, server.keys["acme-write"], acks, targets, "retry", SEED)
+    try:
+        for fact_id, content in list(acks.doubtful.items()):
+            if fact_id not in in_batches:
+                assert retry.resend(fact_id, content), f"retrying {fact_id} failed"
+    finally:
+        retry.close()
+
+
+def _storm_then_kill(server: Server, acks: Acks, targets: Targets, rng: random.Random,
+                     round_: int) -> None:
+    stop = threading.Event()
+    clients = [HttpClient(server.url, server.keys["acme-write"], acks, targets,
+                          f"r{round_}c{n}", rng.randrange(2**32)) for n in range(CLIENTS)]
+    # the moment: after a random number of acknowledgements, plus a random instant
+    wanted = acks.acked_count() + rng.randint(1, 60)
+    pause = rng.uniform(0, 0.05)
+    threads = run_clients(clients, STORM, stop)
+    try:
+        deadline = time.monotonic() + 60
+        while acks.acked_count() < wanted and not acks.unexpected:
+            assert time.monotonic() < deadline, f"round {round_}: the storm made no progress"
+            time.sleep(0.002)
+        time.sleep(pause)
+        server.process.kill()
+    finally:
+        server.process.kill()
+        stop.set()
+        server.process.communicate(timeout=30)
+        for thread in threads:
+            thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a client hung"
+    assert not acks.unexpected, acks.unexpected[:5]
+
+
+@pytest.mark.timeout(480)
+def test_every_acknowledged_write_survives_kill_9_twenty_times_in_a_row(tmp_path: Path) -> None:
+    rng = random.Random(SEED)
+    db = tmp_path / "data" / "cortex.db"
+    acks, targets = Acks(), Targets(agents=[])
+    keys = create_keys(db)
+    verifier: str | None = None
+    for round_ in range(ROUNDS):
+        # half the rounds hold each transaction open a few ms, so more kills land
+        # between BEGIN and COMMIT
+        server = start_server(db, keys, commit_delay_ms=rng.choice(("0", "4")), **SERVER)
+        try:
+            verifier = _check_after_restart(server, acks, verifier)
+            if not targets.agents:
+                with server.client("acme-admin") as admin:
+                    targets.agents = [admin.post("/v1/agents", json={"name": f"a{n}"}).json()["id"]
+                                      for n in range(6)]
+            _retry_in_doubt(server, acks, targets)
+        except BaseException:
+            stop_server(server.process, timeout=5)
+            raise
+        _storm_then_kill(server, acks, targets, rng, round_)
+    server = start_server(db, keys, **SERVER)
+    try:
+        verifier = _check_after_restart(server, acks, verifier)
+    finally:
+        stop_server(server.process)
+    snap = assert_sound(db, verifier)
+    assert_acks_hold(snap, acks)
+    assert max(snap.checkpoints) == len(snap.entries), "a clean stop signs the final head"
+    assert len(acks.stored) >= ROUNDS and len(acks.votes) > 0 and acks.checkpoints
+    print(f"\nkill -9 x{ROUNDS}: {len(acks.stored)} facts, {len(acks.votes)} votes, "
+          f"{len(acks.checkpoints)} checkpoints acknowledged; {len(snap.entries)} entries;"
+          f" answers {dict(acks.answers)}")
