@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -58,19 +59,23 @@ def create_keys(db: Path, specs: dict[str, dict[str, Any]] | None = None) -> dic
 
 
 def start_server(db: Path, keys: dict[str, str], startup_timeout: float = 30,
-                 **env: str) -> Server:
+                 log_to: Path | None = None, **env: str) -> Server:
     """Serve ``db`` from a ``cortex serve`` subprocess; return once /health answers.
 
-    ``env`` entries become ``CORTEX_<NAME>`` settings. Stop it with ``stop_server``.
+    ``env`` entries become ``CORTEX_<NAME>`` settings. The server's output goes to a pipe
+    read at stop (keep it short: a full pipe blocks the server), or to the file
+    ``log_to``. Stop it with ``stop_server``.
     """
     port = free_port()
     environment = {**os.environ, "CORTEX_LOG_FORMAT": "json", "CORTEX_LOG_LEVEL": "warning",
                    **{f"CORTEX_{k.upper()}": v for k, v in env.items()}}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cortex", "serve", "--db", str(db), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment,
-    )
+    with contextlib.ExitStack() as stack:
+        sink = subprocess.PIPE if log_to is None else stack.enter_context(log_to.open("w"))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cortex", "serve", "--db", str(db), "--host", "127.0.0.1",
+             "--port", str(port)],
+            stdout=sink, stderr=subprocess.STDOUT, text=True, env=environment,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + startup_timeout
     while True:
@@ -79,8 +84,8 @@ def start_server(db: Path, keys: dict[str, str], startup_timeout: float = 30,
             return Server(url, keys, db, process)
         except httpx.TransportError:
             if time.monotonic() > deadline or process.poll() is not None:
-                output = stop_server(process, timeout=5)
-                raise RuntimeError(f"server did not start:\n{output[-4000:]}") from None
+                printed = stop_server(process, timeout=5)
+                raise RuntimeError(f"server did not start:\n{printed[-4000:]}") from None
             time.sleep(0.1)
 
 
