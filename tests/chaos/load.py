@@ -23,6 +23,12 @@ class Targets:
 
     agents: list[str]
     facts: list[str] = field(default_factory=list)
+    #: the tenant these facts belong to
+    tenant: str = "acme"
+    #: another tenant's targets: its facts must stay invisible to this tenant's keys
+    other: Targets | None = None
+    #: secrets of keys revoked (each must get 401 from then on)
+    revoked: list[str] = field(default_factory=list)
 
 
 class HttpClient:
@@ -113,6 +119,71 @@ class HttpClient:
                 with self.acks.lock:
                     self.acks.votes.append((seq, fact_id, agent_id, value))
         return None
+
+    def update(self) -> None:
+        if not self.targets.facts:
+            return self.store()
+        fact_id = self.rng.choice(self.targets.facts)
+        content = f"update of {fact_id}: {self.rng.random()}"
+        # 409: someone superseded it first (two updates of one version: one wins)
+        response = self._send("update", "PATCH", f"/v1/facts/{fact_id}", (200, 409),
+                              {"content": content})
+        if response is not None and response.status_code == 200:
+            body = response.json()
+            assert (body["supersedes"], body["content"]) == (fact_id, content)
+            with self.acks.lock:
+                self.acks.stored[body["id"]] = content
+                self.targets.facts.append(body["id"])
+        return None
+
+    def search(self) -> None:
+        """Text search and recall see only this tenant's facts."""
+        word = self.rng.choice(("fact", "update", "batch", "item"))
+        response = self._send("search", "POST", "/v1/search", (200,),
+                              {"query": word, "mode": "text", "top_k": 20})
+        listed = self._send("recall", "GET", "/v1/facts?project=chaos&limit=20", (200,))
+        found = [] if response is None or response.status_code != 200 else [
+            hit["fact"] for hit in response.json()["results"]]
+        if listed is not None and listed.status_code == 200:
+            found += listed.json()["facts"]
+        strangers = [f["id"] for f in found if f["tenant"] != self.targets.tenant]
+        if strangers:
+            with self.acks.lock:
+                self.acks.unexpected.append(f"{self.name} saw another tenant's {strangers}")
+
+    def probe(self) -> None:
+        """Another tenant's fact is 404 to this tenant, for reads and writes alike."""
+        other = self.targets.other
+        if other is None or not other.facts:
+            return self.search()
+        fact_id = self.rng.choice(other.facts)
+        self._send("probe get", "GET", f"/v1/facts/{fact_id}", (404,))
+        self._send("probe vote", "POST", f"/v1/facts/{fact_id}/votes", (404,),
+                   {"agent_id": self.rng.choice(self.targets.agents), "value": 1})
+        return None
+
+    def churn_key(self) -> None:
+        """Create a key (admin), use it, revoke it: from then on it gets 401."""
+        response = self._send("key create", "POST", "/v1/keys", (201,),
+                              {"role": "write", "name": f"churn-{self._id()}"})
+        if response is None or response.status_code != 201:
+            return
+        created = response.json()
+        headers = {"Authorization": f"Bearer {created['key']}"}
+        used = self.http.get("/v1/facts?limit=1", headers=headers)
+        self.acks.count("key use", used.status_code)
+        revoked = self._send("key revoke", "DELETE", f"/v1/keys/{created['id']}", (200,))
+        if revoked is None or revoked.status_code != 200:
+            return
+        with self.acks.lock:
+            self.targets.revoked.append(created["key"])
+        after = self.http.get("/v1/facts?limit=1", headers=headers)
+        self.acks.count("revoked key use", after.status_code)
+        if used.status_code != 200 or after.status_code != 401:
+            with self.acks.lock:
+                self.acks.unexpected.append(
+                    f"key {created['id']}: {used.status_code} before revocation,"
+                    f" {after.status_code} after")
 
     def checkpoint(self) -> None:
         response = self._send("checkpoint", "POST", "/v1/ledger/checkpoints", (201,))
