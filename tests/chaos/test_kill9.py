@@ -7,8 +7,10 @@ is present and no unacknowledged half-command is visible.
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import signal
 import threading
 import time
 from pathlib import Path
@@ -27,7 +29,7 @@ CLIENTS = 5
 #: no rate limit (the storm is the point); small checkpoint interval, so automatic
 #: checkpoints land inside the batches being killed
 SERVER = {"rate_limit_per_s": "0", "checkpoint_every": "40"}
-STORM = weighted({"store": 5, "store_many": 2, "vote": 4, "checkpoint": 1})
+STORM = weighted({"store": 5, "store_many": 2, "update": 2, "vote": 4, "checkpoint": 1})
 
 
 def _check_after_restart(server: Server, acks: Acks, verifier: str | None) -> str:
@@ -54,8 +56,9 @@ def _retry_in_doubt(server: Server, acks: Acks, targets: Targets) -> None:
         retry.close()
 
 
-def _storm_then_kill(server: Server, acks: Acks, targets: Targets, rng: random.Random,
-                     round_: int) -> None:
+def _storm_then_signal(server: Server, acks: Acks, targets: Targets, rng: random.Random,
+                       round_: int, signum: int = signal.SIGKILL) -> str:
+    """Storm the server, send it ``signum`` at a random moment; return its output."""
     stop = threading.Event()
     clients = [HttpClient(server.url, server.keys["acme-write"], acks, targets,
                           f"r{round_}c{n}", rng.randrange(2**32)) for n in range(CLIENTS)]
@@ -69,15 +72,21 @@ def _storm_then_kill(server: Server, acks: Acks, targets: Targets, rng: random.R
             assert time.monotonic() < deadline, f"round {round_}: the storm made no progress"
             time.sleep(0.002)
         time.sleep(pause)
+        server.process.send_signal(signum)
+        if signum != signal.SIGKILL:  # a clean stop: it must end by itself, in time
+            output, _ = server.process.communicate(timeout=60)
+    except BaseException:
         server.process.kill()
+        raise
     finally:
-        server.process.kill()
         stop.set()
-        server.process.communicate(timeout=30)
+        if signum == signal.SIGKILL:
+            output, _ = server.process.communicate(timeout=30)
         for thread in threads:
             thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads), "a client hung"
     assert not acks.unexpected, acks.unexpected[:5]
+    return output or ""
 
 
 @pytest.mark.timeout(480)
@@ -101,7 +110,7 @@ def test_every_acknowledged_write_survives_kill_9_twenty_times_in_a_row(tmp_path
         except BaseException:
             stop_server(server.process, timeout=5)
             raise
-        _storm_then_kill(server, acks, targets, rng, round_)
+        _storm_then_signal(server, acks, targets, rng, round_)
     server = start_server(db, keys, **SERVER)
     try:
         verifier = _check_after_restart(server, acks, verifier)
@@ -114,3 +123,35 @@ def test_every_acknowledged_write_survives_kill_9_twenty_times_in_a_row(tmp_path
     print(f"\nkill -9 x{ROUNDS}: {len(acks.stored)} facts, {len(acks.votes)} votes, "
           f"{len(acks.checkpoints)} checkpoints acknowledged; {len(snap.entries)} entries;"
           f" answers {dict(acks.answers)}")
+
+
+@pytest.mark.timeout(240)
+def test_a_sigint_under_a_storm_drains_answers_everyone_and_signs_the_final_head(
+    tmp_path: Path,
+) -> None:
+    rng = random.Random(SEED + 1)
+    db = tmp_path / "data" / "cortex.db"
+    acks, targets = Acks(), Targets(agents=[])
+    keys = create_keys(db)
+    for round_ in range(2):
+        server = start_server(db, keys, **SERVER)
+        try:
+            verifier = _check_after_restart(server, acks, None)
+            if not targets.agents:
+                with server.client("acme-admin") as admin:
+                    targets.agents = [admin.post("/v1/agents", json={"name": f"a{n}"}).json()["id"]
+                                      for n in range(6)]
+        except BaseException:
+            stop_server(server.process, timeout=5)
+            raise
+        output = _storm_then_signal(server, acks, targets, rng, round_, signal.SIGINT)
+        assert server.process.returncode == 0, output[-3000:]
+        logged = [json.loads(line) for line in output.splitlines() if line[:1] == "{"]
+        errors = [line for line in logged if line.get("level") in ("error", "critical")]
+        assert "Traceback" not in output and not errors, output[-3000:]
+        snap = assert_sound(db, verifier)
+        assert_acks_hold(snap, acks)
+        assert max(snap.checkpoints) == len(snap.entries), "the final head is signed"
+        [witness] = (Path(os.environ["XDG_STATE_HOME"]) / "cortex" / "witness").glob("*.json")
+        seen = json.loads(witness.read_text())
+        assert seen == {"note": snap.checkpoints[len(snap.entries)][1], "clean_shutdown": True}
