@@ -197,13 +197,15 @@ async def test_closing_the_engine_under_load_answers_every_pending_ask(tmp_path:
             stored[fact.id] = fact.content
 
     with anyio.fail_after(60):
-        async with anyio.create_task_group() as tg:
-            async with Cortex.open(db, log_level="warning", writer_mailbox=32, max_batch=8,
-                                   commit_delay_ms=5) as cx:
-                verifier = cx.ledger.public_key
-                for n in range(400):
-                    tg.start_soon(store, cx, n)
-                await wait_all_tasks_blocked()  # every store is queued or waiting for room
+        async with (
+            anyio.create_task_group() as tg,
+            Cortex.open(db, log_level="warning", writer_mailbox=32, max_batch=8,
+                        commit_delay_ms=5) as cx,
+        ):
+            verifier = cx.ledger.public_key
+            for n in range(400):
+                tg.start_soon(store, cx, n)
+            await wait_all_tasks_blocked()  # every store is queued or waiting for room
     assert len(stored) + len(refused) == 400, "an ask was left unanswered"
     assert stored and refused
     acks = Acks(stored=stored)
