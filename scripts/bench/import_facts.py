@@ -65,7 +65,7 @@ def cli_import(db: Path, export: Path, count: int, vectors: bool) -> float:
 async def _wait_embedded(db: Path) -> None:
     """Reopen and let the indexer finish what the import left pending."""
     async with Cortex.open(db, log_level="warning", index_vectors=True) as cx:
-        while (await cx.search("ledger", mode="semantic", top_k=1)).pending:
+        while (await cx.search("ledger", mode="semantic", top_k=1)).pending:  # noqa: ASYNC110 - polls a count no event announces
             await anyio.sleep(0.2)
 
 

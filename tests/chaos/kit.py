@@ -133,6 +133,8 @@ class Acks:
     stored: dict[str, str] = field(default_factory=dict)
     #: fact id -> content of stores sent but never answered
     doubtful: dict[str, str] = field(default_factory=dict)
+    #: fact id -> the Idempotency-Key it was stored with (instead of choosing the id)
+    idempotency: dict[str, str] = field(default_factory=dict)
     #: the ids of every batch sent (acknowledged or not): each must be all or nothing
     batches: list[tuple[str, ...]] = field(default_factory=list)
     #: acknowledged votes: (ledger seq, fact id, agent id, value)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from cortex.api.facts import idempotent_id
 from tests.chaos.kit import Acks
 
 
@@ -50,11 +51,12 @@ class HttpClient:
         return f"{self.name}-{self.made}"
 
     def _send(self, op: str, method: str, path: str, ok: Sequence[int],
-              json: object = None) -> httpx.Response | None:
+              json: object = None, headers: dict[str, str] | None = None,
+              ) -> httpx.Response | None:
         """Send one request; ``None`` if it never got an answer. Counts the outcome and
         records answers outside ``ok`` (and 503, which is always legitimate)."""
         try:
-            response = self.http.request(method, path, json=json)
+            response = self.http.request(method, path, json=json, headers=headers)
         except httpx.TransportError as error:
             self.acks.count(op, type(error).__name__)
             return None
@@ -65,20 +67,30 @@ class HttpClient:
         return response
 
     def store(self) -> None:
+        """Store with a client-chosen id or, one time in three, an Idempotency-Key."""
         fact_id = self._id()
         content = f"fact {fact_id}: {self.rng.random()}"
+        key = None
+        if self.rng.random() < 1 / 3:
+            key, fact_id = fact_id, idempotent_id(self.targets.tenant, fact_id)
         with self.acks.lock:
+            if key is not None:
+                self.acks.idempotency[fact_id] = key
             self.acks.doubtful[fact_id] = content
         self.resend(fact_id, content)
 
     def resend(self, fact_id: str, content: str) -> bool:
-        """(Re)store a fact by its id; True once acknowledged (idempotent on replay)."""
-        response = self._send("store", "POST", "/v1/facts", (201,),
-                              {"project": "chaos", "content": content, "id": fact_id})
+        """(Re)store a fact as first sent; True once acknowledged (idempotent on replay)."""
+        body: dict[str, str] = {"project": "chaos", "content": content}
+        key = self.acks.idempotency.get(fact_id)
+        if key is None:
+            body["id"] = fact_id
+        response = self._send("store", "POST", "/v1/facts", (201,), body,
+                              {} if key is None else {"Idempotency-Key": key})
         if response is None or response.status_code != 201:
             return False
-        body = response.json()
-        assert body["id"] == fact_id and body["content"] == content
+        stored = response.json()
+        assert (stored["id"], stored["content"]) == (fact_id, content), stored
         with self.acks.lock:
             self.acks.stored[fact_id] = content
             self.acks.doubtful.pop(fact_id, None)

@@ -44,6 +44,23 @@ def _check_after_restart(server: Server, acks: Acks, verifier: str | None) -> st
     return str(key)
 
 
+def _serve_checked(db: Path, keys: dict[str, str], acks: Acks, targets: Targets,
+                   verifier: str | None, **env: str) -> tuple[Server, str]:
+    """Start a server on ``db``, check the store it found, register the agents once."""
+    server = start_server(db, keys, **SERVER, **env)
+    try:
+        verifier = _check_after_restart(server, acks, verifier)
+        if not targets.agents:
+            with server.client("acme-admin") as admin:
+                targets.agents = [admin.post("/v1/agents", json={"name": f"a{n}"}).json()["id"]
+                                  for n in range(6)]
+        _retry_in_doubt(server, acks, targets)
+    except BaseException:
+        stop_server(server.process, timeout=5)
+        raise
+    return server, verifier
+
+
 def _retry_in_doubt(server: Server, acks: Acks, targets: Targets) -> None:
     """A client that lost its answer retries with the same id: exactly one fact results."""
     in_batches = {fact_id for batch in acks.batches for fact_id in batch}
@@ -99,17 +116,8 @@ def test_every_acknowledged_write_survives_kill_9_twenty_times_in_a_row(tmp_path
     for round_ in range(ROUNDS):
         # half the rounds hold each transaction open a few ms, so more kills land
         # between BEGIN and COMMIT
-        server = start_server(db, keys, commit_delay_ms=rng.choice(("0", "4")), **SERVER)
-        try:
-            verifier = _check_after_restart(server, acks, verifier)
-            if not targets.agents:
-                with server.client("acme-admin") as admin:
-                    targets.agents = [admin.post("/v1/agents", json={"name": f"a{n}"}).json()["id"]
-                                      for n in range(6)]
-            _retry_in_doubt(server, acks, targets)
-        except BaseException:
-            stop_server(server.process, timeout=5)
-            raise
+        server, verifier = _serve_checked(db, keys, acks, targets, verifier,
+                                          commit_delay_ms=rng.choice(("0", "4")))
         _storm_then_signal(server, acks, targets, rng, round_)
     server = start_server(db, keys, **SERVER)
     try:
@@ -133,17 +141,9 @@ def test_a_sigint_under_a_storm_drains_answers_everyone_and_signs_the_final_head
     db = tmp_path / "data" / "cortex.db"
     acks, targets = Acks(), Targets(agents=[])
     keys = create_keys(db)
+    verifier: str | None = None
     for round_ in range(2):
-        server = start_server(db, keys, **SERVER)
-        try:
-            verifier = _check_after_restart(server, acks, None)
-            if not targets.agents:
-                with server.client("acme-admin") as admin:
-                    targets.agents = [admin.post("/v1/agents", json={"name": f"a{n}"}).json()["id"]
-                                      for n in range(6)]
-        except BaseException:
-            stop_server(server.process, timeout=5)
-            raise
+        server, verifier = _serve_checked(db, keys, acks, targets, verifier)
         output = _storm_then_signal(server, acks, targets, rng, round_, signal.SIGINT)
         assert server.process.returncode == 0, output[-3000:]
         logged = [json.loads(line) for line in output.splitlines() if line[:1] == "{"]
