@@ -30,6 +30,8 @@ CLIENTS = 5
 #: checkpoints land inside the batches being killed
 SERVER = {"rate_limit_per_s": "0", "checkpoint_every": "40"}
 STORM = weighted({"store": 5, "store_many": 2, "update": 2, "vote": 4, "checkpoint": 1})
+#: one client of each storm is an admin that also creates and revokes keys
+ADMIN = weighted({"store": 5, "churn_key": 2, "checkpoint": 1})
 
 
 def _check_after_restart(server: Server, acks: Acks, verifier: str | None) -> str:
@@ -62,13 +64,19 @@ def _serve_checked(db: Path, keys: dict[str, str], acks: Acks, targets: Targets,
 
 
 def _retry_in_doubt(server: Server, acks: Acks, targets: Targets) -> None:
-    """A client that lost its answer retries with the same id: exactly one fact results."""
-    in_batches = {fact_id for batch in acks.batches for fact_id in batch}
+    """A client that lost its answer retries with the same ids (or Idempotency-Key):
+    exactly one fact (one whole batch) results; revoked keys stay revoked."""
     retry = HttpClient(server.url, server.keys["acme-write"], acks, targets, "retry", SEED)
     try:
+        for batch in acks.batches:
+            if batch[0] in acks.doubtful:
+                items = {fact_id: acks.doubtful[fact_id] for fact_id in batch}
+                assert retry.resend_batch(items), f"retrying the batch {batch} failed"
         for fact_id, content in list(acks.doubtful.items()):
-            if fact_id not in in_batches:
-                assert retry.resend(fact_id, content), f"retrying {fact_id} failed"
+            assert retry.resend(fact_id, content), f"retrying {fact_id} failed"
+        for secret in targets.revoked:
+            assert retry.http.get("/v1/facts", headers={
+                "Authorization": f"Bearer {secret}"}).status_code == 401, "a key came back"
     finally:
         retry.close()
 
@@ -79,10 +87,12 @@ def _storm_then_signal(server: Server, acks: Acks, targets: Targets, rng: random
     stop = threading.Event()
     clients = [HttpClient(server.url, server.keys["acme-write"], acks, targets,
                           f"r{round_}c{n}", rng.randrange(2**32)) for n in range(CLIENTS)]
+    admin = HttpClient(server.url, server.keys["acme-admin"], acks, targets,
+                       f"r{round_}admin", rng.randrange(2**32))
     # the moment: after a random number of acknowledgements, plus a random instant
     wanted = acks.acked_count() + rng.randint(1, 60)
     pause = rng.uniform(0, 0.05)
-    threads = run_clients(clients, STORM, stop)
+    threads = run_clients(clients, STORM, stop) + run_clients([admin], ADMIN, stop)
     try:
         deadline = time.monotonic() + 60
         while acks.acked_count() < wanted and not acks.unexpected:
@@ -90,15 +100,18 @@ def _storm_then_signal(server: Server, acks: Acks, targets: Targets, rng: random
             time.sleep(0.002)
         time.sleep(pause)
         server.process.send_signal(signum)
-        if signum != signal.SIGKILL:  # a clean stop: it must end by itself, in time
-            output, _ = server.process.communicate(timeout=60)
+        if signum == signal.SIGKILL:
+            stop.set()
+        signalled = time.monotonic()
+        # a clean stop, under the storm still going on, must end by itself in time
+        output, _ = server.process.communicate(timeout=60)
+        if signum != signal.SIGKILL:
+            print(f"[stopped {time.monotonic() - signalled:.2f}s after SIGINT]", end=" ")
     except BaseException:
         server.process.kill()
         raise
     finally:
         stop.set()
-        if signum == signal.SIGKILL:
-            output, _ = server.process.communicate(timeout=30)
         for thread in threads:
             thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads), "a client hung"
