@@ -102,6 +102,9 @@ def test_a_flooded_server_answers_503_with_retry_after_in_bounded_time_and_memor
     assert flood.refused and flood.first_503 is not None, "the flood never got a 503"
     assert acks.stored, "nothing got through the flood"
     assert flood.slowest_503 < CLIENT_BOUND, f"a 503 took {flood.slowest_503:.2f}s"
+    # the readers are not the writer: health answers all along
+    assert flood.health and {status for status, _ in flood.health} == {200}, flood.health
+    assert max(seconds for _, seconds in flood.health) < CLIENT_BOUND
     # inside the server (its canonical request lines), a refusal takes the enqueue timeout
     lines = [json.loads(text) for text in log.read_text().splitlines() if text[:1] == "{"]
     inside = [line["ms"] / 1000 for line in lines
@@ -117,7 +120,8 @@ def test_a_flooded_server_answers_503_with_retry_after_in_bounded_time_and_memor
           f"{flood.slowest_503:.2f}s (inside the server {max(inside):.2f}s), "
           f"{len(acks.stored)} stored, {len(flood.refused)} refused; RSS "
           f"{rss_before // 1024} MiB before, peak {flood.rss_peak // 1024}, "
-          f"{rss_after // 1024} after")
+          f"{rss_after // 1024} after; slowest /health "
+          f"{max(seconds for _, seconds in flood.health):.2f}s")
 
 
 @dataclass
@@ -132,6 +136,8 @@ class Flood:
     first_503: float | None = None
     #: the longest a 503 took to come back
     slowest_503: float = 0.0
+    #: /health answers during the flood: (status, seconds)
+    health: list[tuple[int, float]] = field(default_factory=list)
 
 
 async def _flood(url: str, key: str, pid: int, producers: int = 40,
@@ -166,13 +172,17 @@ async def _flood(url: str, key: str, pid: int, producers: int = 40,
                 else:
                     acks.unexpected.append(f"{response.status_code} {response.text[:200]}")
 
-        async def sample_rss() -> None:
-            while True:
-                result.rss_peak = max(result.rss_peak, rss_kib(pid))
-                await anyio.sleep(0.1)
+        async def sample_rss_and_health() -> None:
+            async with httpx.AsyncClient(base_url=url, timeout=60) as probe:
+                while True:
+                    result.rss_peak = max(result.rss_peak, rss_kib(pid))
+                    sent = time.monotonic()
+                    answer = await probe.get("/health")
+                    result.health.append((answer.status_code, time.monotonic() - sent))
+                    await anyio.sleep(0.2)
 
         async with anyio.create_task_group() as tg:
-            tg.start_soon(sample_rss)
+            tg.start_soon(sample_rss_and_health)
             async with anyio.create_task_group() as producers_group:
                 for n in range(producers):
                     producers_group.start_soon(producer, n)
