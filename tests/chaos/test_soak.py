@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.chaos.kit import SEED, Acks, assert_acks_hold, assert_sound
+from tests.chaos.kit import SEED, Acks, assert_acks_hold, assert_sound, read_store
 from tests.chaos.load import HttpClient, Targets, run_clients, weighted
 from tests.integration.ledger_check import naive_root
 from tests.integration.server_kit import Server, create_keys, start_server, stop_server
@@ -53,12 +53,23 @@ def _final_live_checks(server: Server, tenants: dict[str, Targets],
             assert http.get("/v1/facts", headers=auth).status_code == 401
             assert http.post("/v1/facts", headers=auth, json={
                 "project": "chaos", "content": "from a revoked key"}).status_code == 401
+    snap = read_store(server.db)
     for name, key in (("acme", "globex-admin"), ("globex", "acme-admin")):
         facts = tenants[name].facts
+        theirs = [seq for seq, tenant, _, _ in snap.entries if tenant == name]
         with server.client(key) as stranger:
             for fact_id in rng.sample(facts, min(100, len(facts))):
                 assert stranger.get(f"/v1/facts/{fact_id}").status_code == 404
                 assert stranger.get(f"/v1/facts/{fact_id}/history").status_code == 404
+            for seq in rng.sample(theirs, min(50, len(theirs))):
+                proof = stranger.get(f"/v1/ledger/proofs/inclusion?leaf_index={seq}")
+                assert proof.status_code == 404, proof.text
+            start, seen = 0, Counter[str]()
+            while page := stranger.get(f"/v1/ledger/entries?start={start}&limit=100").json()[
+                    "entries"]:
+                seen.update(entry["tenant"] for entry in page)
+                start = page[-1]["seq"] + 1
+            assert name not in seen and seen, f"{key} listed {name}'s ledger entries: {seen}"
     return verifier
 
 
