@@ -99,6 +99,10 @@ def _storm_then_signal(server: Server, acks: Acks, targets: Targets, rng: random
             assert time.monotonic() < deadline, f"round {round_}: the storm made no progress"
             time.sleep(0.002)
         time.sleep(pause)
+        if signum == signal.SIGKILL and rng.random() < 0.25:
+            # killed while stopping: draining, signing the final checkpoint, closing
+            server.process.send_signal(signal.SIGINT)
+            time.sleep(rng.uniform(0, 0.3))
         server.process.send_signal(signum)
         if signum == signal.SIGKILL:
             stop.set()
