@@ -4,7 +4,7 @@ means something): each damage below, done to a copy of a sound store, fails them
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import anyio
@@ -19,7 +19,8 @@ pytestmark = pytest.mark.chaos
 
 
 @pytest.fixture(scope="module")
-def sound(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Acks]:
+def sound(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, Acks]]:
+    """A small sound store, made once: its path, verifier key and what it acknowledged."""
     db = tmp_path_factory.mktemp("sound") / "cortex.db"
     acks = Acks()
 
@@ -37,9 +38,12 @@ def sound(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Acks]:
             acks.batches.append(tuple(f.id for f in facts))
             return cx.ledger.public_key
 
-    verifier = anyio.run(build)
+    with pytest.MonkeyPatch.context() as patch:  # module scope: no per-test state dir yet
+        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+        patch.setenv("CORTEX_INDEX_VECTORS", "0")
+        verifier = anyio.run(build)
     assert_acks_hold(assert_sound(db, verifier), acks)
-    return db, verifier, acks
+    yield db, verifier, acks
 
 
 def _damaged(sound: tuple[Path, str, Acks], tmp_path: Path, sql: str) -> Path:
