@@ -135,6 +135,8 @@ class Acks:
     doubtful: dict[str, str] = field(default_factory=dict)
     #: fact id -> the Idempotency-Key it was stored with (instead of choosing the id)
     idempotency: dict[str, str] = field(default_factory=dict)
+    #: fact id -> new content, for updates sent but never answered
+    doubtful_updates: dict[str, str] = field(default_factory=dict)
     #: the ids of every batch sent (acknowledged or not): each must be all or nothing
     batches: list[tuple[str, ...]] = field(default_factory=list)
     #: acknowledged votes: (ledger seq, fact id, agent id, value)
@@ -154,6 +156,12 @@ class Acks:
     def acked_count(self) -> int:
         return len(self.stored) + len(self.votes) + len(self.checkpoints)
 
+    def unacknowledged(self, snap: Snapshot, tenant: str) -> set[str]:
+        """The tenant's facts present but never acknowledged, beyond those in doubt."""
+        present = {i for i, row in snap.facts.items() if row["tenant"] == tenant}
+        return {i for i in present - set(self.stored) - set(self.doubtful)
+                if snap.facts[i]["supersedes"] not in self.doubtful_updates}
+
 
 def assert_acks_hold(snap: Snapshot, acks: Acks) -> None:
     """Every acknowledged write is there with its content; nothing is half there."""
@@ -164,6 +172,9 @@ def assert_acks_hold(snap: Snapshot, acks: Acks) -> None:
     for fact_id, content in acks.doubtful.items():
         if fact_id in snap.facts:
             assert snap.facts[fact_id]["content"] == content, f"{fact_id} half-written"
+    for row in snap.facts.values():
+        if row["supersedes"] in acks.doubtful_updates and row["id"] not in acks.stored:
+            assert row["content"] == acks.doubtful_updates[row["supersedes"]], row["id"]
     for batch in acks.batches:
         present = [i in snap.facts for i in batch]
         assert all(present) or not any(present), f"batch half applied: {batch}"

@@ -149,7 +149,10 @@ class HttpClient:
         # 409: someone superseded it first (two updates of one version: one wins)
         response = self._send("update", "PATCH", f"/v1/facts/{fact_id}", (200, 409),
                               {"content": content})
-        if response is not None and response.status_code == 200:
+        if response is None:
+            with self.acks.lock:
+                self.acks.doubtful_updates[fact_id] = content
+        elif response.status_code == 200:
             body = response.json()
             assert (body["supersedes"], body["content"]) == (fact_id, content)
             with self.acks.lock:
