@@ -135,8 +135,9 @@ class Acks:
     doubtful: dict[str, str] = field(default_factory=dict)
     #: fact id -> the Idempotency-Key it was stored with (instead of choosing the id)
     idempotency: dict[str, str] = field(default_factory=dict)
-    #: fact id -> new content, for updates sent but never answered
-    doubtful_updates: dict[str, str] = field(default_factory=dict)
+    #: fact id -> the new contents of updates of it sent but never answered (several
+    #: may be in flight at once: one of them at most is committed)
+    doubtful_updates: dict[str, set[str]] = field(default_factory=dict)
     #: the ids of every batch sent (acknowledged or not): each must be all or nothing
     batches: list[tuple[str, ...]] = field(default_factory=list)
     #: acknowledged votes: (ledger seq, fact id, agent id, value)
@@ -174,7 +175,7 @@ def assert_acks_hold(snap: Snapshot, acks: Acks) -> None:
             assert snap.facts[fact_id]["content"] == content, f"{fact_id} half-written"
     for row in snap.facts.values():
         if row["supersedes"] in acks.doubtful_updates and row["id"] not in acks.stored:
-            assert row["content"] == acks.doubtful_updates[row["supersedes"]], row["id"]
+            assert row["content"] in acks.doubtful_updates[row["supersedes"]], row["id"]
     for batch in acks.batches:
         present = [i in snap.facts for i in batch]
         assert all(present) or not any(present), f"batch half applied: {batch}"

@@ -151,7 +151,7 @@ class HttpClient:
                               {"content": content})
         if response is None:
             with self.acks.lock:
-                self.acks.doubtful_updates[fact_id] = content
+                self.acks.doubtful_updates.setdefault(fact_id, set()).add(content)
         elif response.status_code == 200:
             body = response.json()
             assert (body["supersedes"], body["content"]) == (fact_id, content)
