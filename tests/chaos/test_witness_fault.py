@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from cortex import Cortex
 from tests.chaos.kit import Acks, assert_acks_hold, assert_sound
@@ -21,16 +22,18 @@ async def test_a_witness_that_cannot_be_written_fails_no_committed_write_and_wed
 ) -> None:
     db = tmp_path / "data" / "cortex.db"
     acks = Acks()
-    async with Cortex.open(db, log_level="critical", checkpoint_every=2) as cx:
+    async with Cortex.open(db, log_level="warning", checkpoint_every=2) as cx:
         acks.stored["first"] = (await cx.store("p", "first", id="first")).content
         witness = cx._writer_actor.witness_path
         witness.unlink()
         witness.mkdir()  # os.replace cannot put a file over a non-empty directory
         (witness / "blocker").write_text("")
-        for n in range(6):  # every other store makes an automatic checkpoint
-            fact = await cx.store("p", f"fact {n}", id=f"f{n}")
-            acks.stored[fact.id] = fact.content
-        made = await cx.ledger.checkpoint()
+        with capture_logs() as logged:
+            for n in range(6):  # every other store makes an automatic checkpoint
+                fact = await cx.store("p", f"fact {n}", id=f"f{n}")
+                acks.stored[fact.id] = fact.content
+            made = await cx.ledger.checkpoint()
+        assert "writer.witness_not_written" in {line["event"] for line in logged}
         assert made.tree_size == await cx.ledger_size()
         assert (await cx.ledger.verify()).ok
         assert cx.statistics().writer.restarts == 0
