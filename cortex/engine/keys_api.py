@@ -1,8 +1,9 @@
 """``cx.keys``: API keys (create, list, revoke) and request authentication.
 
 Authentication is cached in memory by secret hash; revocation goes through this same
-process (it owns the database), which drops the key from the cache before answering, so
-a revoked key fails on its very next request. Last-use times are collected in memory
+process (it owns the database), which drops the key from the cache before answering
+(even when its caller gave up), and a lookup that straddles a revocation is not cached,
+so a revoked key fails on its very next request. Last-use times are collected in memory
 and written in one batched, fire-and-forget writer command at most every few seconds.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 import os
 import time
 from typing import TYPE_CHECKING
+
+import anyio
 
 import actors
 from cortex.core import validation as v
@@ -33,6 +36,9 @@ class KeysHandle:
     def __init__(self, cortex: Cortex) -> None:
         self._cortex = cortex
         self._by_hash: dict[str, ApiKey] = {}
+        #: bumped by every revocation: a lookup that straddles one is not cached, or a
+        #: read made before the revocation committed would cache the key alive
+        self._revocations = 0
         self._last_used: dict[str, int] = {}
         self._touched_at = time.monotonic()
 
@@ -76,11 +82,17 @@ class KeysHandle:
 
     async def revoke(self, id: str, *, tenant: str | None = None) -> ApiKey:
         """Revoke a key: effective for its very next request. Raises ``KeyNotFound``."""
-        revoked: ApiKey = await self._cortex._write(
-            RevokeKey(self._cortex._tenant(tenant), v.check_fact_id("id", id)))
-        for digest, cached in list(self._by_hash.items()):
-            if cached.id == revoked.id:
-                del self._by_hash[digest]
+        command = RevokeKey(self._cortex._tenant(tenant), v.check_fact_id("id", id))
+        # Shielded: a caller that gives up must not skip the cache invalidation of a
+        # revocation the writer commits anyway.
+        with anyio.CancelScope(shield=True):
+            try:
+                revoked: ApiKey = await self._cortex._write(command)
+            finally:
+                self._revocations += 1
+                for digest, cached in list(self._by_hash.items()):
+                    if cached.id == command.key_id:
+                        del self._by_hash[digest]
         return revoked
 
     async def authenticate(self, secret: str) -> ApiKey:
@@ -94,13 +106,15 @@ class KeysHandle:
         digest = key_hash(secret)
         record = self._by_hash.get(digest)
         if record is None:
+            revocations = self._revocations
             try:
                 record = await self._cortex._read(KeyByHash(digest))
             except IntegrityError:
                 record = None
             if record is None or record.revoked_at is not None:
                 raise Unauthenticated("the API key is unknown or revoked")
-            self._by_hash[digest] = record
+            if revocations == self._revocations:
+                self._by_hash[digest] = record
         self._note_use(record.id)
         return record
 

@@ -196,8 +196,23 @@ def run_batch(
     if ledger.head.next_seq != head.next_seq:
         context.trusted.publish(ledger.head.next_seq, ledger.head.root())
     if context.made:
-        write_witness(context.witness_path, Witness(context.made[-1], clean_shutdown=False))
+        _witness_quietly(context, Witness(context.made[-1], clean_shutdown=False))
     return results, ledger.head
+
+
+def _witness_quietly(context: BatchContext, witness: Witness) -> None:
+    """Record a checkpoint in the witness file after COMMIT, never failing the batch.
+
+    The batch is committed: raising now would tell its askers their durable writes
+    failed and leave the writer's chain head behind the database (the next batch would
+    then collide on ``ledger.seq``). A witness left one checkpoint behind is still a
+    prefix of the log, so opening stays safe; the next checkpoint writes it again.
+    """
+    try:
+        write_witness(context.witness_path, witness)
+    except OSError as error:
+        log.error("writer.witness_not_written", witness=str(context.witness_path),
+                  error=repr(error))
 
 
 def _runs(commands: Sequence[WriteCommand]) -> list[WriteCommand | list[StoreFact]]:

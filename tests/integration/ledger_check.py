@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 import sqlean
 
+from cortex.core import consensus
 from cortex.core.hashing import GENESIS_HASH, canonical_entry
 from cortex.core.merkle import leaf_hash
 
@@ -55,15 +58,50 @@ def count_rows(db_path: Path, table: str) -> int:
 
 def naive_root(db_path: Path, size: int) -> bytes:
     """RFC 9162 root of the first ``size`` entries, recomputed from the ledger rows alone."""
+    return naive_roots(db_path, [size])[size]
+
+
+def naive_roots(db_path: Path, sizes: Iterable[int]) -> dict[int, bytes]:
+    """``naive_root`` for several sizes, reading the ledger once."""
+    wanted = sorted(set(sizes))
     conn = sqlean.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         rows = conn.execute(
             "SELECT seq, tenant, action, payload, recorded_at FROM ledger WHERE seq < ?"
-            " ORDER BY seq", (size,)).fetchall()
+            " ORDER BY seq", (wanted[-1] if wanted else 0,)).fetchall()
     finally:
         conn.close()
     leaves = [leaf_hash(canonical_entry(s, t, a, json.loads(p), r)) for s, t, a, p, r in rows]
-    return _mth(leaves)
+    assert not wanted or len(leaves) >= wanted[-1], f"the ledger holds only {len(leaves)} entries"
+    return {size: _mth(leaves[:size]) for size in wanted}
+
+
+def replayed_scores(db_path: Path) -> dict[str, float]:
+    """Every fact's v1 score from the ledger alone: fold the vote entries."""
+    conn = sqlean.connect(f"file:{db_path}?mode=ro", uri=True)
+    current: dict[tuple[str, str], int] = {}
+    facts: set[str] = set()
+    try:
+        for action, payload in conn.execute("SELECT action, payload FROM ledger ORDER BY seq"):
+            body = json.loads(payload)
+            if action in ("fact.store", "fact.update"):
+                facts.add(body["fact_id"])
+            elif action in ("vote.cast", "vote.withdraw"):
+                current[(body["fact_id"], body["agent_id"])] = body["value"]
+    finally:
+        conn.close()
+    totals: dict[str, int] = defaultdict(int)
+    for (fact_id, _), value in current.items():
+        totals[fact_id] += value
+    return {fact_id: consensus.v1_score(totals[fact_id]) for fact_id in facts}
+
+
+def stored_scores(db_path: Path) -> dict[str, float]:
+    conn = sqlean.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return dict(conn.execute("SELECT id, consensus_score FROM facts"))
+    finally:
+        conn.close()
 
 
 def _mth(leaves: list[bytes]) -> bytes:

@@ -3,16 +3,12 @@ replay from the ledger, reputation that learns, and refusals that write nothing.
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
 from pathlib import Path
 
 import anyio
 import pytest
-import sqlean
 
 from cortex import Cortex
-from cortex.core import consensus
 from cortex.errors import (
     AgentExists,
     AgentInactive,
@@ -23,7 +19,12 @@ from cortex.errors import (
     InvalidInput,
 )
 from cortex.model import Agent
-from tests.integration.ledger_check import count_rows, verify_chain
+from tests.integration.ledger_check import (
+    count_rows,
+    replayed_scores,
+    stored_scores,
+    verify_chain,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -78,32 +79,7 @@ async def test_vote_storms_settle_to_no_votes_and_replay_from_the_ledger(
         report = await cx.ledger.verify()
         assert report.ok, report.problems
     verify_chain(db_path)
-    assert _replayed_scores(db_path) == _stored_scores(db_path)
-
-
-def _replayed_scores(db_path: Path) -> dict[str, float]:
-    """Every fact's v1 score from the ledger alone: fold the vote entries."""
-    conn = sqlean.connect(f"file:{db_path}?mode=ro", uri=True)
-    current: dict[tuple[str, str], int] = {}
-    facts: set[str] = set()
-    for action, payload in conn.execute("SELECT action, payload FROM ledger ORDER BY seq"):
-        body = json.loads(payload)
-        if action in ("fact.store", "fact.update"):
-            facts.add(body["fact_id"])
-        elif action in ("vote.cast", "vote.withdraw"):
-            current[(body["fact_id"], body["agent_id"])] = body["value"]
-    conn.close()
-    totals: dict[str, int] = defaultdict(int)
-    for (fact_id, _), value in current.items():
-        totals[fact_id] += value
-    return {fact_id: consensus.v1_score(totals[fact_id]) for fact_id in facts}
-
-
-def _stored_scores(db_path: Path) -> dict[str, float]:
-    conn = sqlean.connect(f"file:{db_path}?mode=ro", uri=True)
-    scores = dict(conn.execute("SELECT id, consensus_score FROM facts"))
-    conn.close()
-    return scores
+    assert replayed_scores(db_path) == stored_scores(db_path)
 
 
 async def test_reputation_moves_as_the_documented_rule_says(cx: Cortex) -> None:
