@@ -6,7 +6,6 @@ substituted; a failing command fails the test."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -17,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.server_kit import free_port
+from tests.integration.server_kit import free_port, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -117,12 +116,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int
             time.sleep(0.2)
         yield home, port
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        stop_server(process)
 
 
 def test_the_http_examples_run_against_scripts_serve(served: tuple[Path, int]) -> None:
