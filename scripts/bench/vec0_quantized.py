@@ -29,6 +29,7 @@ from cortex.db.search import _rescored
 from cortex.db.vector_index import FIT_AT, VectorIndex, candidate_count
 from cortex.embed.model_files import built_model, locate
 from cortex.embed.runtime import Embedder
+from scripts.bench.search import blends
 
 MODEL = "bench"
 
@@ -41,15 +42,6 @@ def real_vectors(count: int) -> np.ndarray:
     rng = np.random.default_rng(0)
     texts = [" ".join(rng.choice(words, size=int(rng.integers(6, 16)))) for _ in range(count)]
     return np.concatenate([embedder.embed(texts[i:i + 32]) for i in range(0, count, 32)])
-
-
-def blends(base: np.ndarray, count: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    a, b = rng.integers(0, len(base), count), rng.integers(0, len(base), count)
-    share = rng.uniform(0.55, 1.0, (count, 1)).astype(np.float32)
-    mixed = share * base[a] + (1 - share) * base[b]
-    mixed += rng.standard_normal(mixed.shape).astype(np.float32) * 0.01
-    return (mixed / np.linalg.norm(mixed, axis=1, keepdims=True)).astype(np.float32)
 
 
 def build(vectors: np.ndarray) -> sqlean.Connection:
@@ -110,7 +102,8 @@ def main() -> None:
     args = parser.parse_args()
     size, hard = (20_000, 3_000) if args.quick else (100_000, 12_000)
     real = real_vectors(hard + 40)
-    timed = run_configs(blends(real[:1000], size, 1), blends(real[:1000], 40, 2))
+    timed = run_configs(blends(real[:1000], size, np.random.default_rng(1)),
+                        blends(real[:1000], 40, np.random.default_rng(2)))
     recalled = run_configs(real[:hard], real[hard:])
     print(f"# KNN top 10 (tenant + project filtered): latency over {size:,} vectors,"
           f" recall@10 over {hard:,} real embeddings\n")
