@@ -155,15 +155,15 @@ class Cortex(FactReads):
                     pool_size=config.readers,
                 )
                 cortex = cls(config, writer, readers, writer_actor)
+                indexer = IndexerActor(config, cortex.embeddings, writer, cortex.index_progress)
                 cortex._indexer = await system.spawn(
-                    lambda: IndexerActor(config, cortex.embeddings, writer,
-                                         cortex.index_progress),
-                    name="indexer", mailbox_size=1, enqueue_timeout=0,
-                )
+                    lambda: indexer, name="indexer", mailbox_size=1, enqueue_timeout=0)
                 cortex._wake_indexer()  # resume what a previous run left pending
                 try:
                     yield cortex
                 finally:
+                    indexer.stop_soon()
+                    cortex.index_progress.close()
                     with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
                         await cortex.keys.flush_last_used()
                 log.info("cortex.closing", db=str(config.db_path))

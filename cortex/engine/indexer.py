@@ -29,6 +29,7 @@ from cortex.db.connect import open_reader, run_sync
 from cortex.embed.model_files import MODEL_ID, ModelUnavailable
 from cortex.engine.embeddings import EmbeddingService
 from cortex.engine.messages import StoreVectors, WriteCommand
+from cortex.errors import ShuttingDown
 
 log = structlog.get_logger("cortex.indexer")
 BATCH = 32
@@ -45,6 +46,7 @@ class IndexProgress:
     def __init__(self) -> None:
         self.seq = -1
         self.rowid = 0
+        self.closed = False
         self._changed = anyio.Event()
 
     def advance(self, rowid: int, seq: int) -> None:
@@ -52,8 +54,17 @@ class IndexProgress:
         self._changed.set()
         self._changed = anyio.Event()
 
+    def close(self) -> None:
+        """Indexing stops: wake every waiter, which then raises ``ShuttingDown``."""
+        self.closed = True
+        self._changed.set()
+
     async def wait_for(self, seq: int) -> None:
+        """Return once ``seq`` is indexed. Raises ``ShuttingDown`` if indexing stops
+        first (the vector comes after the next open: the mark is in the database)."""
         while self.seq < seq:
+            if self.closed:
+                raise ShuttingDown("indexer")
             await self._changed.wait()
 
 
@@ -96,6 +107,13 @@ class IndexerActor(Actor[Wake]):
         self.conn: aiosqlite.Connection | None = None
         #: another model's vectors are still stored: purge them once caught up
         self.stale_models = False
+        #: set at shutdown: stop after the slice in hand instead of draining the backlog
+        self.stopping = False
+
+    def stop_soon(self) -> None:
+        """Leave the backlog for the next open (the mark is in the database), so closing
+        takes one slice, not the model's time for every pending fact."""
+        self.stopping = True
 
     async def on_start(self) -> None:
         self.conn = await open_reader(self.settings)
@@ -114,7 +132,7 @@ class IndexerActor(Actor[Wake]):
             await self.embeddings.embedder()
         except ModelUnavailable:
             return  # search answers in text mode; /health says why
-        while True:
+        while not self.stopping:
             batch = await run_sync(self.conn, _pending, self.progress.rowid, BATCH)
             if not batch:
                 rowid, seq = await run_sync(self.conn, _last_rowid)

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 import sqlean
+from structlog.testing import capture_logs
 
 from cortex import Cortex
+from cortex.errors import ShuttingDown
 
 pytestmark = pytest.mark.anyio
 
@@ -118,3 +120,23 @@ async def test_without_the_model_search_answers_in_text_and_says_so(
         results = await cx.search("disk", mode="hybrid")
         assert results.mode == "text" and "unavailable" in (results.notice or "")
         assert [h.fact.id for h in results.results] == [fact.id]
+
+
+async def test_closing_leaves_the_indexing_backlog_for_the_next_open(db_path: Path) -> None:
+    """Closing takes the slice in hand, not the model's time for every pending fact (it
+    used to drain the backlog until ``stop_timeout`` cancelled it); a waiter is told."""
+    with capture_logs() as logged:
+        async with Cortex.open(db_path, log_level="warning", index_vectors=True,
+                               stop_timeout=2.0) as cx:
+            await cx.embed(["load the model first"])
+            for first in range(0, 4000, 1000):
+                await cx.store_many([{"project": "p", "content": f"backlog fact {n}"}
+                                     for n in range(first, first + 1000)])
+            waiting = await cx.store(project="p", content="the last one")
+        with pytest.raises(ShuttingDown):
+            await cx.index_progress.wait_for(waiting.recorded_seq)
+    assert [e for e in logged if e["event"] == "actor.stop_timeout"] == []
+    async with Cortex.open(db_path, log_level="warning", index_vectors=True) as cx:
+        last = await cx.store(project="p", content="after the restart", wait_indexed=True)
+        found = await cx.search("after the restart", mode="semantic", project="p", top_k=1)
+    assert found.pending == 0 and found.results[0].fact.id == last.id
