@@ -6,6 +6,8 @@ Each benchmark runs in its own process (as a user runs it) and hands its headlin
 over through ``scripts/bench/results.py``; its full output is kept beside the report.
 
     .venv/bin/python scripts/bench/report.py [--quick] [--only writes,search]
+    .venv/bin/python scripts/bench/report.py --only http --into .bench-tmp/report-…
+        (re-run some benchmarks into an earlier report: their rows are replaced)
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ BENCHES: dict[str, list[str]] = {
     "import_facts": [], "http": [], "scaling": [],
 }
 QUICK = {"import_facts": ["--facts", "10000", "--embedded", "1000"]}
+
+
+def _bench_key(name: str) -> str:
+    """The ``bench`` field a benchmark records under (its file name, shortened)."""
+    return {"import_facts": "import"}.get(name, name)
 
 
 def run_bench(name: str, quick: bool, results: Path, out_dir: Path) -> tuple[bool, float]:
@@ -101,19 +108,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="each benchmark's quick mode")
     parser.add_argument("--only", help="comma-separated benchmark names")
+    parser.add_argument("--into", type=Path, help="an earlier report's directory to update")
     args = parser.parse_args()
     names = args.only.split(",") if args.only else list(BENCHES)
     unknown = sorted(set(names) - set(BENCHES))
     if unknown:
         sys.exit(f"--only: unknown benchmarks {unknown}; choose from {sorted(BENCHES)}")
-    out_dir = ROOT / ".bench-tmp" / f"report-{datetime.now(UTC):%Y%m%d-%H%M%S}"
-    out_dir.mkdir(parents=True)
-    results = out_dir / "results.jsonl"
+    out_dir = args.into or ROOT / ".bench-tmp" / f"report-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    out_dir.mkdir(parents=True, exist_ok=args.into is not None)
+    results, runs_file = out_dir / "results.jsonl", out_dir / "runs.json"
     results.touch()
-    runs = {}
+    kept = [line for line in results.read_text().splitlines()
+            if line and json.loads(line)["bench"] not in {_bench_key(n) for n in names}]
+    results.write_text("".join(line + "\n" for line in kept))
+    runs = {name: tuple(run) for name, run in json.loads(runs_file.read_text()).items()
+            } if runs_file.exists() else {}
     for name in names:
         print(f"running {name} …", file=sys.stderr, flush=True)
         runs[name] = run_bench(name, args.quick, results, out_dir)
+        runs_file.write_text(json.dumps(runs))
     rows = [json.loads(line) for line in results.read_text().splitlines() if line]
     print_report(rows, runs, out_dir)
     if not all(ok for ok, _ in runs.values()):
