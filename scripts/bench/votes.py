@@ -37,7 +37,8 @@ async def run_votes(
     db: Path, voters: int, facts: int, votes: int, concurrency: int
 ) -> dict[str, Any]:
     latencies: list[float] = []
-    async with Cortex.open(db, log_level="warning", witness_path=db.with_suffix(".w")) as cx:
+    async with Cortex.open(db, log_level="warning", witness_path=db.with_suffix(".w"),
+                           index_vectors=False) as cx:  # votes alone, not the model
         agents = [a.id for a in [await cx.agents.register(f"agent-{n}")
                                  for n in range(voters)]]
         ids: list[str] = []
