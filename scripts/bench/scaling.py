@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -31,14 +30,10 @@ from cortex.embed.model_files import MODEL_ID
 from cortex.engine.messages import StoreVectors
 
 sys.path.insert(0, str(Path(__file__).parent))
-from search import Words, blends
+from search import Words, blends, pct
 from writes import raw_inserts
 
 from scripts.bench.results import record
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    return statistics.median(samples), statistics.quantiles(samples, n=100)[98]
 
 
 async def fill(db: Path, size: int, words: Words, real: np.ndarray
@@ -97,7 +92,7 @@ async def measure(db: Path, vectors: np.ndarray, words: Words,
                 began = time.perf_counter()
                 await cx.search(query, project="bench", top_k=10, mode=mode)
                 samples.append((time.perf_counter() - began) * 1000)
-            result[f"{mode}_p50"], result[f"{mode}_p99"] = percentiles(samples)
+            result[f"{mode}_p50"], result[f"{mode}_p99"] = pct(samples)
         query = np.asarray((await cx.embed([words.query()]))[0], dtype=np.float32)
     async with Cortex.open(db, log_level="warning", durability="full",
                            index_vectors=False) as cx:
@@ -107,7 +102,7 @@ async def measure(db: Path, vectors: np.ndarray, words: Words,
         began = time.perf_counter()
         np.argpartition(-(vectors @ query), 10)[:10]
         samples.append((time.perf_counter() - began) * 1000)
-    result["numpy_p50"], result["numpy_p99"] = percentiles(samples)
+    result["numpy_p50"], result["numpy_p99"] = pct(samples)
     return result
 
 
